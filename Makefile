@@ -1,0 +1,124 @@
+# luvsup — build, test, install.
+#
+#   make               build build/luvsup (installs missing Debian packages first)
+#   make test          unit + integration tests; ends with "N passed, N failed"
+#   make check-asan    the same tests against an ASan + UBSan build
+#   make demo          run the demo stack in examples/
+#   make install PREFIX=/usr/local
+#   make lint          mandoc -Tlint on the man pages
+#   make bench         side-by-side benchmarks (not run in CI)
+
+PREFIX    ?= /usr/local
+BUILD     ?= build
+WERROR    ?= 0
+SANITIZE  ?= 0
+CXX       ?= g++
+PKGS      := lua5.4 libuv spdlog fmt
+
+# Debian packages the build and the tests need; installed by `make deps` only
+# when pkg-config or the headers say they are missing.
+BUILD_DEBS := pkg-config g++ make liblua5.4-dev libuv1-dev libspdlog-dev libfmt-dev doctest-dev
+TEST_DEBS  := python3 mandoc procps
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=c++20 -Wall -Wextra -Wshadow -Wnon-virtual-dtor -pedantic -MMD -MP
+ifeq ($(WERROR),1)
+CXXFLAGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+CPPFLAGS += -Isrc $(PKG_CFLAGS) -DLUVSUP_DATA_DIR='"$(PREFIX)/share/luvsup"'
+LDLIBS   += $(PKG_LIBS)
+
+LIB_SRCS  := $(filter-out src/main.cpp,$(shell find src -name '*.cpp' | sort))
+LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
+UNIT_SRCS := $(shell find tests/unit -name '*.cpp' 2>/dev/null | sort)
+UNIT_OBJS := $(UNIT_SRCS:%.cpp=$(BUILD)/obj/%.o)
+TEST_HELPER_SRCS := $(shell find tests/helpers -name '*.c' 2>/dev/null | sort)
+TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
+
+.PHONY: all deps test-deps unit-tests test check-asan demo install uninstall lint format bench clean
+
+all: deps $(BUILD)/luvsup
+
+deps:
+	@if ! pkg-config --exists $(PKGS) 2>/dev/null || [ ! -f /usr/include/doctest/doctest.h ] \
+	    || ! command -v $(CXX) >/dev/null; then \
+	  echo "luvsup: installing build dependencies: $(BUILD_DEBS)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(BUILD_DEBS); \
+	fi
+
+test-deps: deps
+	@missing=""; \
+	command -v python3 >/dev/null || missing="$$missing python3"; \
+	command -v mandoc >/dev/null || missing="$$missing mandoc"; \
+	command -v pkill >/dev/null || missing="$$missing procps"; \
+	if [ -n "$$missing" ]; then \
+	  echo "luvsup: installing test dependencies:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/luvsup: $(BUILD)/obj/src/main.o $(BUILD)/libluvsup.a
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libluvsup.a: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+$(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libluvsup.a
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -Wall -Wextra -o $@ $<
+
+unit-tests: all $(BUILD)/unit_tests
+
+test: test-deps all $(BUILD)/unit_tests $(TEST_HELPERS)
+	@python3 tests/run_all.py --build $(BUILD)
+
+check-asan:
+	$(MAKE) BUILD=build-asan SANITIZE=1 test
+
+demo: all
+	@echo "luvsup demo: Ctrl-C stops the stack"
+	./$(BUILD)/luvsup run examples/demo/stack.lua
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/luvsup \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(BUILD)/luvsup $(DESTDIR)$(PREFIX)/bin/luvsup
+	cp -R lua recipes $(DESTDIR)$(PREFIX)/share/luvsup/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/bin/luvsup $(DESTDIR)$(PREFIX)/share/luvsup
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/luvsup.1 $(DESTDIR)$(PREFIX)/share/man/man5/luvsup-stack.5
+
+lint:
+	mandoc -Tlint -W warning man/*.[1-9]
+
+format:
+	clang-format -i $$(find src tests/unit -name '*.cpp' -o -name '*.hpp')
+
+bench: all
+	@bash bench/run.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/src/main.d

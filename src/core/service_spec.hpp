@@ -1,0 +1,77 @@
+// The C++ view of one validated service definition.
+//
+// The Lua DSL (lua/luvsup/dsl.lua) validates and normalises a service table;
+// the stack loader copies it into this struct. Everything here is plain data
+// except the restart policy, which calls back into the Lua state that defined
+// it. Runtime state (pids, restart counts) never lives here: a reload swaps
+// specs while the Service objects keep their state.
+#pragma once
+
+#include "core/restart_policy.hpp"
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace luvsup::core {
+
+struct ResourceLimit {
+  int resource = 0;  // RLIMIT_*
+  rlim_t soft = RLIM_INFINITY;
+  rlim_t hard = RLIM_INFINITY;
+  bool operator==(const ResourceLimit&) const = default;
+};
+
+struct Dependency {
+  std::string name;
+  std::string condition = "started";  // "started" for now; "healthy", "completed" later
+  bool operator==(const Dependency&) const = default;
+};
+
+struct StopSpec {
+  int signal = 15;        // SIGTERM
+  double timeout = 10.0;  // seconds before SIGKILL
+  bool operator==(const StopSpec&) const = default;
+};
+
+struct LogSpec {
+  std::string file;                   // absolute path; stdout and stderr merged here by default
+  bool separate_stderr = false;       // stderr through its own pipe, tagged "err"
+  std::string stderr_file;            // when non-empty, stderr goes to this file instead
+  uint64_t max_size = 10ull << 20;    // rotate above this many bytes; 0 = never rotate
+  unsigned keep = 5;                  // rotated files kept (file.1 .. file.keep)
+  size_t max_line = 64 * 1024;        // longer lines are split with a continuation mark
+  double stall_timeout = 30.0;        // seconds a stuck write may hold output before it is dropped
+  bool operator==(const LogSpec&) const = default;
+};
+
+struct ServiceSpec {
+  std::string name;
+  std::string source_file;  // where `service "name"` was called
+  int source_line = 0;
+
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH unless it contains '/'
+  std::string cwd;                // absolute
+  std::vector<std::pair<std::string, std::string>> env;  // env_file then env, added to the inherited env
+  std::string user;               // empty = luvsup's own
+  std::string group;              // empty = the user's primary group
+  std::optional<mode_t> umask;
+  std::vector<ResourceLimit> limits;
+  std::string stdin_path = "/dev/null";
+  std::vector<int> success_codes = {0};
+  std::vector<Dependency> depends_on;
+  StopSpec stop;
+  LogSpec log;
+  bool autostart = true;
+  bool oneshot = false;
+
+  std::shared_ptr<RestartPolicy> restart;  // never null once loaded
+};
+
+}  // namespace luvsup::core
