@@ -1,0 +1,336 @@
+#include "core/service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstring>
+
+namespace luvsup::core {
+
+std::string_view to_string(ProcState state) {
+  switch (state) {
+  case ProcState::stopped: return "stopped";
+  case ProcState::starting: return "starting";
+  case ProcState::running: return "running";
+  case ProcState::stopping: return "stopping";
+  case ProcState::backoff: return "backoff";
+  case ProcState::crash_looping: return "crash-looping";
+  case ProcState::completed: return "completed";
+  case ProcState::fatal: return "fatal";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ServiceEvent event) {
+  switch (event) {
+  case ServiceEvent::start: return "start";
+  case ServiceEvent::stop: return "stop";
+  case ServiceEvent::shutdown: return "shutdown";
+  case ServiceEvent::restart: return "restart";
+  case ServiceEvent::deps_met: return "deps_met";
+  case ServiceEvent::exited: return "exited";
+  case ServiceEvent::stop_timeout: return "stop_timeout";
+  case ServiceEvent::leftovers_gone: return "leftovers_gone";
+  case ServiceEvent::backoff_done: return "backoff_done";
+  }
+  return "unknown";
+}
+
+namespace {
+using S = ProcState;
+using E = ServiceEvent;
+
+std::string signal_name(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev != nullptr ? std::string("SIG") + abbrev : std::to_string(sig);
+}
+
+// How often leftover processes are looked for while stopping: quickly at
+// first (most services exit at once), then less often.
+constexpr double k_first_poll = 0.01;
+constexpr double k_max_poll = 0.2;
+}  // namespace
+
+// The whole lifecycle. A (state, event) pair that is not listed is ignored.
+const Service::Transition Service::k_transitions[] = {
+    {S::stopped, E::start, &Service::begin_start},
+    {S::stopped, E::restart, &Service::begin_start},
+    {S::completed, E::start, &Service::begin_start},
+    {S::completed, E::restart, &Service::begin_start},
+    {S::completed, E::stop, &Service::want_down},
+    {S::completed, E::shutdown, &Service::want_down},
+    {S::fatal, E::start, &Service::begin_start},
+    {S::fatal, E::restart, &Service::begin_start},
+    {S::fatal, E::stop, &Service::want_down},
+    {S::fatal, E::shutdown, &Service::want_down},
+
+    {S::starting, E::deps_met, &Service::spawn},
+    {S::starting, E::stop, &Service::cancel_start},
+    {S::starting, E::shutdown, &Service::cancel_start},
+
+    {S::running, E::exited, &Service::on_main_exit},
+    {S::running, E::stop, &Service::begin_stop},
+    {S::running, E::shutdown, &Service::begin_shutdown},
+    {S::running, E::restart, &Service::begin_restart},
+
+    {S::stopping, E::exited, &Service::on_exit_while_stopping},
+    {S::stopping, E::stop_timeout, &Service::escalate_to_kill},
+    {S::stopping, E::leftovers_gone, &Service::finish_stop},
+    {S::stopping, E::stop, &Service::want_down},
+    {S::stopping, E::shutdown, &Service::want_down},
+    {S::stopping, E::start, &Service::want_restart_after_stop},
+    {S::stopping, E::restart, &Service::want_restart_after_stop},
+
+    {S::backoff, E::backoff_done, &Service::restart_now},
+    {S::backoff, E::start, &Service::restart_now},
+    {S::backoff, E::restart, &Service::restart_now},
+    {S::backoff, E::stop, &Service::cancel_backoff},
+    {S::backoff, E::shutdown, &Service::cancel_backoff},
+    {S::crash_looping, E::backoff_done, &Service::restart_now},
+    {S::crash_looping, E::start, &Service::restart_now},
+    {S::crash_looping, E::restart, &Service::restart_now},
+    {S::crash_looping, E::stop, &Service::cancel_backoff},
+    {S::crash_looping, E::shutdown, &Service::cancel_backoff},
+};
+
+Service::Service(std::shared_ptr<const ServiceSpec> spec, Platform& platform,
+                 std::function<void(Service&, ServiceEvent)> post)
+    : m_spec(std::move(spec)), m_platform(platform), m_post(std::move(post)),
+      m_timer(platform.make_timer()),
+      m_poll_timer(platform.make_timer()) {}
+
+Service::~Service() = default;
+
+void Service::handle(ServiceEvent event) {
+  for (const auto& row : k_transitions) {
+    if (row.state == m_state && row.event == event) {
+      (this->*row.action)();
+      return;
+    }
+  }
+  spdlog::trace("{}: {} ignored in state {}", name(), to_string(event), to_string(m_state));
+}
+
+bool Service::started() const {
+  return m_state == ProcState::running || m_state == ProcState::completed;
+}
+
+void Service::set_state(ProcState state) {
+  if (state == m_state) {
+    return;
+  }
+  spdlog::debug("{}: {} -> {}", name(), to_string(m_state), to_string(state));
+  m_state = state;
+}
+
+void Service::begin_start() {
+  m_wanted_up = true;
+  m_intent = StopIntent::none;
+  m_fatal_reason.clear();
+  set_state(ProcState::starting);
+}
+
+void Service::spawn() {
+  const SpawnOutcome outcome = m_platform.spawn(*m_spec);
+  if (outcome.pid <= 0) {
+    spdlog::error("{}: spawn failed: {}", name(), outcome.error);
+    record_exit(ExitCause::spawn_failed, ExitStatus{}, outcome.error);
+    decide_after_exit();
+    return;
+  }
+  m_pid = outcome.pid;
+  m_started_at = m_platform.now();
+  m_main_exited = false;
+  spdlog::info("{}: started (pid {})", name(), m_pid);
+  set_state(ProcState::running);
+}
+
+void Service::cancel_start() {
+  m_wanted_up = false;
+  set_state(ProcState::stopped);
+}
+
+void Service::cancel_backoff() {
+  m_timer->stop();
+  m_wanted_up = false;
+  spdlog::info("{}: stopped (restart cancelled)", name());
+  set_state(ProcState::stopped);
+}
+
+void Service::restart_now() {
+  m_timer->stop();
+  ++m_restarts;
+  begin_start();
+}
+
+void Service::want_down() {
+  m_wanted_up = false;
+  if (m_state == ProcState::stopping) {
+    m_intent = StopIntent::stop;
+    return;
+  }
+  set_state(ProcState::stopped);
+}
+
+void Service::want_restart_after_stop() {
+  m_wanted_up = true;
+  m_intent = StopIntent::restart;
+}
+
+void Service::begin_stop() {
+  m_wanted_up = false;
+  m_intent = StopIntent::stop;
+  m_stop_cause = ExitCause::stopped_by_user;
+  send_stop_signal();
+}
+
+void Service::begin_shutdown() {
+  m_wanted_up = false;
+  m_intent = StopIntent::stop;
+  m_stop_cause = ExitCause::shutdown;
+  send_stop_signal();
+}
+
+void Service::begin_restart() {
+  m_wanted_up = true;
+  m_intent = StopIntent::restart;
+  m_stop_cause = ExitCause::stopped_by_user;
+  send_stop_signal();
+}
+
+void Service::send_stop_signal() {
+  const StopSpec& stop = m_spec->stop;
+  spdlog::info("{}: stopping ({}, timeout {}s)", name(), signal_name(stop.signal), stop.timeout);
+  m_platform.signal_service(*m_spec, m_pid, stop.signal);
+  m_timer->start(stop.timeout, [this] { m_post(*this, ServiceEvent::stop_timeout); });
+  set_state(ProcState::stopping);
+  watch_leftovers();
+}
+
+void Service::on_main_exit() {
+  m_main_exited = true;
+  const bool success = m_exit_status.signal == 0 &&
+                       std::find(m_spec->success_codes.begin(), m_spec->success_codes.end(),
+                                 m_exit_status.code) != m_spec->success_codes.end();
+  record_exit(success ? ExitCause::completed : ExitCause::crashed, m_exit_status, {});
+  const ExitRecord& exit = m_history.back();
+  spdlog::log(success ? spdlog::level::info : spdlog::level::warn, "{}: {} after {:.1f}s (pid {})",
+              name(), describe(exit), exit.uptime, m_pid);
+  m_intent = StopIntent::after_exit;
+  if (m_platform.service_alive(*m_spec, m_pid)) {
+    // Whatever the main process left behind goes too, so the next start never
+    // collides with a dying leftover that still holds a port.
+    spdlog::info("{}: stopping processes left behind by pid {}", name(), m_pid);
+    send_stop_signal();
+    return;
+  }
+  m_platform.service_gone(*m_spec);
+  m_pid = -1;
+  decide_after_exit();
+}
+
+void Service::on_exit_while_stopping() {
+  m_main_exited = true;
+  record_exit(m_stop_cause, m_exit_status, {});
+  watch_leftovers();
+}
+
+void Service::escalate_to_kill() {
+  spdlog::warn("{}: still running {}s after {}; sending SIGKILL", name(), m_spec->stop.timeout,
+               signal_name(m_spec->stop.signal));
+  m_killed = true;
+  m_platform.signal_service(*m_spec, m_pid, SIGKILL);
+}
+
+void Service::watch_leftovers() {
+  // The main process's exit arrives as an event; after it, poll for the rest
+  // (descendants that left the process group are not luvsup's children).
+  m_poll_interval = k_first_poll;
+  poll_leftovers();
+}
+
+void Service::poll_leftovers() {
+  if (m_state != ProcState::stopping) {
+    return;
+  }
+  if (m_main_exited && !m_platform.service_alive(*m_spec, m_pid)) {
+    m_poll_timer->stop();
+    m_post(*this, ServiceEvent::leftovers_gone);
+    return;
+  }
+  if (m_killed) {
+    // Catch processes forked between the last scan and the SIGKILL.
+    m_platform.signal_service(*m_spec, m_pid, SIGKILL);
+  }
+  m_poll_timer->start(m_poll_interval, [this] { poll_leftovers(); });
+  m_poll_interval = std::min(m_poll_interval * 2, k_max_poll);
+}
+
+void Service::finish_stop() {
+  m_timer->stop();
+  m_poll_timer->stop();
+  m_platform.service_gone(*m_spec);
+  m_pid = -1;
+  switch (m_intent) {
+  case StopIntent::restart:
+    spdlog::info("{}: stopped; starting again", name());
+    ++m_restarts;
+    begin_start();
+    return;
+  case StopIntent::after_exit:
+    decide_after_exit();
+    return;
+  case StopIntent::stop:
+  case StopIntent::none:
+    break;
+  }
+  m_intent = StopIntent::none;
+  spdlog::info("{}: stopped", name());
+  set_state(ProcState::stopped);
+}
+
+void Service::record_exit(ExitCause cause, const ExitStatus& status, std::string error) {
+  ExitRecord record;
+  record.cause = cause;
+  record.status = status;
+  record.success = cause == ExitCause::completed;
+  record.time = m_platform.now();
+  record.wall_time = m_platform.wall_now();
+  record.uptime = cause == ExitCause::spawn_failed ? 0.0 : record.time - m_started_at;
+  record.error = std::move(error);
+  m_history.push_back(std::move(record));
+  while (m_history.size() > k_history_capacity) {
+    m_history.pop_front();
+  }
+}
+
+void Service::decide_after_exit() {
+  m_intent = StopIntent::none;
+  if (!m_wanted_up) {
+    spdlog::info("{}: stopped", name());
+    set_state(ProcState::stopped);
+    return;
+  }
+  const ExitRecord& exit = m_history.back();
+  const ServiceView view{name(), m_spec->oneshot, m_restarts, m_history};
+  RestartDecision decision = m_spec->restart ? m_spec->restart->decide(view, exit)
+                                             : DefaultBackoff{}.decide(view, exit);
+  if (decision.delay) {
+    const double delay = *decision.delay;
+    spdlog::info("{}: restarting in {:.1f}s{}", name(), delay,
+                 decision.crash_looping ? " (crash-looping)" : "");
+    m_timer->start(delay, [this] { m_post(*this, ServiceEvent::backoff_done); });
+    set_state(decision.crash_looping ? ProcState::crash_looping : ProcState::backoff);
+    return;
+  }
+  if (exit.success) {
+    spdlog::info("{}: completed", name());
+    set_state(ProcState::completed);
+    return;
+  }
+  m_fatal_reason = decision.reason.empty() ? "the restart policy gave up" : decision.reason;
+  spdlog::error("{}: gave up: {} (fatal)", name(), m_fatal_reason);
+  set_state(ProcState::fatal);
+}
+
+}  // namespace luvsup::core

@@ -1,0 +1,157 @@
+#include "core/supervisor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <csignal>
+
+namespace luvsup::core {
+
+Supervisor::Supervisor(Platform& platform) : m_platform(platform) {}
+
+Supervisor::~Supervisor() = default;
+
+void Supervisor::add(std::shared_ptr<const ServiceSpec> spec) {
+  m_services.push_back(std::make_unique<Service>(
+      std::move(spec), m_platform, [this](Service& s, ServiceEvent e) { post(s, e); }));
+}
+
+Service* Supervisor::find(std::string_view name) const {
+  for (const auto& service : m_services) {
+    if (service->name() == name) {
+      return service.get();
+    }
+  }
+  return nullptr;
+}
+
+void Supervisor::start_all() {
+  for (const auto& service : m_services) {
+    if (service->spec().autostart) {
+      m_queue.emplace_back(service.get(), ServiceEvent::start);
+    }
+  }
+  drain();
+}
+
+void Supervisor::start(Service& service) { post(service, ServiceEvent::start); }
+void Supervisor::stop(Service& service) { post(service, ServiceEvent::stop); }
+void Supervisor::restart(Service& service) { post(service, ServiceEvent::restart); }
+
+void Supervisor::shutdown(std::function<void(bool clean)> done) {
+  m_on_shutdown_done = std::move(done);
+  if (!m_shutting_down) {
+    m_shutting_down = true;
+    spdlog::info("stopping the stack");
+  }
+  drain();
+}
+
+void Supervisor::kill_all() {
+  spdlog::warn("second interrupt: killing every service now");
+  for (const auto& service : m_services) {
+    if (service->has_process()) {
+      m_platform.signal_service(service->spec(), service->pid(), SIGKILL);
+    }
+  }
+  m_shutting_down = true;
+  drain();
+}
+
+void Supervisor::on_process_exit(pid_t pid, const ExitStatus& status) {
+  for (const auto& service : m_services) {
+    if (service->pid() == pid && service->has_process()) {
+      service->set_exit_status(status);
+      post(*service, ServiceEvent::exited);
+      return;
+    }
+  }
+  spdlog::debug("reaped pid {} (a leftover descendant)", pid);
+}
+
+void Supervisor::post(Service& service, ServiceEvent event) {
+  m_queue.emplace_back(&service, event);
+  drain();
+}
+
+void Supervisor::drain() {
+  if (m_draining) {
+    return;  // the outer drain picks the new event up
+  }
+  m_draining = true;
+  do {
+    while (!m_queue.empty()) {
+      auto [service, event] = m_queue.front();
+      m_queue.pop_front();
+      service->handle(event);
+    }
+    evaluate();
+  } while (!m_queue.empty());
+  m_draining = false;
+
+  if (m_shutting_down && !m_done_called && m_on_shutdown_done &&
+      std::all_of(m_services.begin(), m_services.end(),
+                  [this](const auto& s) { return at_rest(*s); })) {
+    m_done_called = true;
+    const bool clean = std::none_of(m_services.begin(), m_services.end(),
+                                    [](const auto& s) { return s->was_killed(); });
+    m_on_shutdown_done(clean);
+  }
+}
+
+bool Supervisor::at_rest(const Service& service) const {
+  switch (service.state()) {
+  case ProcState::stopped:
+  case ProcState::completed:
+  case ProcState::fatal: return true;
+  default: return false;
+  }
+}
+
+bool Supervisor::has_active_dependents(const Service& service) const {
+  for (const auto& other : m_services) {
+    if (at_rest(*other)) {
+      continue;
+    }
+    for (const auto& dep : other->spec().depends_on) {
+      if (dep.name == service.name()) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+void Supervisor::evaluate() {
+  if (m_shutting_down) {
+    // Every path that handles `shutdown` clears wanted_up, so each service is
+    // told once, as soon as nothing that depends on it is still up.
+    for (const auto& service : m_services) {
+      if (!at_rest(*service) && service->wanted_up() && !has_active_dependents(*service)) {
+        m_queue.emplace_back(service.get(), ServiceEvent::shutdown);
+      }
+    }
+    return;
+  }
+  for (const auto& service : m_services) {
+    if (service->state() != ProcState::starting) {
+      continue;
+    }
+    bool ready = true;
+    for (const auto& dep : service->spec().depends_on) {
+      Service* other = find(dep.name);
+      if (other == nullptr || other->started()) {
+        continue;
+      }
+      ready = false;
+      if (other->state() == ProcState::stopped) {
+        m_queue.emplace_back(other, ServiceEvent::start);  // pulled in by a dependent
+      }
+    }
+    if (ready) {
+      m_queue.emplace_back(service.get(), ServiceEvent::deps_met);
+    }
+  }
+}
+
+}  // namespace luvsup::core

@@ -1,0 +1,100 @@
+// A Platform with a fake clock, fake timers and fake processes, so the real
+// service state machine runs deterministically in unit tests.
+#pragma once
+
+#include "core/platform.hpp"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace luvsup::test {
+
+class FakePlatform final : public core::Platform {
+public:
+  struct Signal {
+    std::string service;
+    int sig;
+  };
+
+  double now() const override { return m_now; }
+  double wall_now() const override { return 1'700'000'000.0 + m_now; }
+
+  std::unique_ptr<core::Timer> make_timer() override {
+    return std::make_unique<FakeTimer>(*this);
+  }
+
+  core::SpawnOutcome spawn(const core::ServiceSpec& spec) override {
+    spawned.push_back(spec.name);
+    if (failing_spawns.count(spec.name) != 0) {
+      return {-1, "exec /nonexistent: No such file or directory (ENOENT)"};
+    }
+    const pid_t pid = m_next_pid++;
+    alive[spec.name] = 1;
+    pids[spec.name] = pid;
+    return {pid, {}};
+  }
+
+  void signal_service(const core::ServiceSpec& spec, pid_t, int sig) override {
+    signals.push_back({spec.name, sig});
+  }
+
+  bool service_alive(const core::ServiceSpec& spec, pid_t) override {
+    return alive[spec.name] > 0;
+  }
+
+  void service_gone(const core::ServiceSpec& spec) override { gone.push_back(spec.name); }
+
+  // Moves the clock forward, firing due timers in deadline order.
+  void advance(double seconds) {
+    const double until = m_now + seconds;
+    for (;;) {
+      FakeTimer* next = nullptr;
+      for (FakeTimer* timer : m_timers) {
+        if (timer->armed && timer->deadline <= until && (next == nullptr || timer->deadline < next->deadline)) {
+          next = timer;
+        }
+      }
+      if (next == nullptr) {
+        break;
+      }
+      m_now = std::max(m_now, next->deadline);
+      next->armed = false;
+      auto fn = next->fn;
+      fn();
+    }
+    m_now = until;
+  }
+
+  std::vector<std::string> spawned;
+  std::vector<Signal> signals;
+  std::vector<std::string> gone;
+  std::map<std::string, int> alive;  // service -> number of live processes
+  std::map<std::string, pid_t> pids;
+  std::set<std::string> failing_spawns;
+
+private:
+  struct FakeTimer final : core::Timer {
+    explicit FakeTimer(FakePlatform& p) : platform(p) { platform.m_timers.insert(this); }
+    ~FakeTimer() override { platform.m_timers.erase(this); }
+    void start(double delay, std::function<void()> f) override {
+      deadline = platform.m_now + delay;
+      fn = std::move(f);
+      armed = true;
+    }
+    void stop() override { armed = false; }
+    FakePlatform& platform;
+    double deadline = 0;
+    bool armed = false;
+    std::function<void()> fn;
+  };
+
+  double m_now = 100.0;
+  pid_t m_next_pid = 1000;
+  std::set<FakeTimer*> m_timers;
+};
+
+}  // namespace luvsup::test
