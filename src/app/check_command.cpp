@@ -1,0 +1,26 @@
+#include "app/commands.hpp"
+#include "app/stack_validation.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace luvsup::app {
+
+int check_command(const cli::Options& options) {
+  auto checked = load_and_order(options.stack_file);
+  if (auto* error = std::get_if<std::string>(&checked)) {
+    fmt::print(stderr, "{}\n", *error);
+    return k_exit_failure;
+  }
+  const auto& stack = std::get<OrderedStack>(checked);
+  fmt::print("{}: ok: stack '{}', {} service{}\n", options.stack_file, stack.definition.name,
+             stack.definition.services.size(), stack.definition.services.size() == 1 ? "" : "s");
+  fmt::print("start order:\n");
+  for (size_t i = 0; i < stack.levels.size(); ++i) {
+    fmt::print("  {}. {}\n", i + 1, fmt::join(stack.levels[i], ", "));
+  }
+  return k_exit_ok;
+}
+
+}  // namespace luvsup::app

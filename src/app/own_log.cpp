@@ -1,0 +1,39 @@
+#include "app/own_log.hpp"
+
+#include <spdlog/async.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+namespace luvsup::app {
+
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text) {
+  for (auto level : {spdlog::level::trace, spdlog::level::debug, spdlog::level::info,
+                     spdlog::level::warn, spdlog::level::err, spdlog::level::off}) {
+    if (text == spdlog::level::to_string_view(level).data() ||
+        (level == spdlog::level::err && text == "error") ||
+        (level == spdlog::level::warn && text == "warning")) {
+      return level;
+    }
+  }
+  return std::nullopt;
+}
+
+void start_own_log(spdlog::level::level_enum level, bool color) {
+  // A small queue: this is a supervisor's diary, not a server's access log.
+  constexpr size_t k_queue_items = 1024;
+  spdlog::init_thread_pool(k_queue_items, 1);
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
+      color && isatty(STDERR_FILENO) ? spdlog::color_mode::automatic : spdlog::color_mode::never);
+  auto logger = std::make_shared<spdlog::async_logger>(
+      "luvsup", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  logger->set_level(level);
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+void stop_own_log() { spdlog::shutdown(); }
+
+}  // namespace luvsup::app

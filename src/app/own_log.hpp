@@ -1,0 +1,25 @@
+// luvsup's own log: human-readable lines on stderr.
+//
+// It is the one log allowed to drop lines under pressure: an asynchronous
+// spdlog logger with a small queue that overwrites the oldest message, so a
+// stuck terminal or a full stderr pipe never blocks the loop. Losing stderr
+// altogether (EIO, EPIPE) is ignored.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include <spdlog/common.h>
+
+namespace luvsup::app {
+
+// Parses "trace", "debug", "info", "warn", "error", "off".
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text);
+
+// Installs the logger; color only when stderr is a terminal and `color` is set.
+void start_own_log(spdlog::level::level_enum level, bool color);
+
+// Flushes and stops the logger thread.
+void stop_own_log();
+
+}  // namespace luvsup::app

@@ -1,0 +1,124 @@
+#include "app/commands.hpp"
+#include "app/own_log.hpp"
+#include "app/stack_validation.hpp"
+#include "app/uv_platform.hpp"
+#include "core/supervisor.hpp"
+#include "log/console_view.hpp"
+#include "process/fd_limit.hpp"
+#include "process/leftovers.hpp"
+#include "process/reaper.hpp"
+#include "process/stack_hash.hpp"
+#include "uv/signal.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <memory>
+
+namespace luvsup::app {
+
+namespace {
+
+// How long leftovers of a killed luvsup get to exit before SIGKILL.
+constexpr double k_leftover_timeout = 10.0;
+
+bool has_controlling_terminal() {
+  const int fd = ::open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  ::close(fd);
+  return true;
+}
+
+// Everything that lives while the loop runs. Destroyed before the final loop
+// pass that runs the handles' close callbacks.
+struct Session {
+  Session(uv_loop_t* loop, const OrderedStack& stack, const cli::Options& options,
+          std::vector<core::ResourceLimit> base_limits)
+      : console(!options.quiet && isatty(STDOUT_FILENO)
+                    ? std::make_unique<log::ConsoleView>(loop, STDOUT_FILENO, options.color)
+                    : nullptr),
+        platform(loop, process::stack_hash(stack.definition.file), stack.definition.state_dir,
+                 std::move(base_limits), console.get()),
+        supervisor(platform),
+        reaper(loop, [this](pid_t pid, core::ExitStatus status) {
+          supervisor.on_process_exit(pid, status);
+        }) {}
+
+  std::unique_ptr<log::ConsoleView> console;
+  UvPlatform platform;
+  core::Supervisor supervisor;
+  process::Reaper reaper;
+  std::vector<std::unique_ptr<uv::Signal>> signals;
+};
+
+}  // namespace
+
+int run_command(const cli::Options& options) {
+  auto checked = load_and_order(options.stack_file);
+  if (auto* error = std::get_if<std::string>(&checked)) {
+    fmt::print(stderr, "{}\n", *error);
+    return k_exit_failure;
+  }
+  const auto& stack = std::get<OrderedStack>(checked);
+  const auto& definition = stack.definition;
+
+  // Losing stderr or a log pipe must never kill the supervisor.
+  ::signal(SIGPIPE, SIG_IGN);
+  start_own_log(options.log_level, options.color);
+  auto base_limits = process::raise_open_file_limit();
+  spdlog::info("stack '{}' from {}: {} service{}", definition.name, definition.file,
+               definition.services.size(), definition.services.size() == 1 ? "" : "s");
+  process::stop_leftovers(definition.state_dir, process::stack_hash(definition.file),
+                          k_leftover_timeout);
+
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  bool clean = false;
+  {
+    Session session(&loop, stack, options, std::move(base_limits));
+    auto& supervisor = session.supervisor;
+    for (const auto& spec : definition.services) {
+      supervisor.add(std::make_shared<const core::ServiceSpec>(spec));
+    }
+    auto begin_shutdown = [&] {
+      supervisor.shutdown([&](bool was_clean) {
+        clean = was_clean;
+        session.platform.flush_logs([&] { uv_stop(&loop); });
+      });
+    };
+    int interrupts = 0;
+    session.signals.push_back(std::make_unique<uv::Signal>(&loop, SIGINT, [&] {
+      if (++interrupts >= 2 && supervisor.shutting_down()) {
+        supervisor.kill_all();
+      } else {
+        begin_shutdown();
+      }
+    }));
+    session.signals.push_back(std::make_unique<uv::Signal>(&loop, SIGTERM, begin_shutdown));
+    const bool with_terminal = has_controlling_terminal();
+    session.signals.push_back(std::make_unique<uv::Signal>(&loop, SIGHUP, [&, with_terminal] {
+      if (with_terminal) {
+        spdlog::info("SIGHUP: the terminal closed");
+        begin_shutdown();
+      } else {
+        spdlog::info("SIGHUP ignored: luvsup has no controlling terminal");
+      }
+    }));
+
+    supervisor.start_all();
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  // Run the close callbacks of every handle the session owned.
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  spdlog::info(clean ? "stack stopped" : "stack stopped; some services had to be killed");
+  stop_own_log();
+  return clean ? k_exit_ok : k_exit_failure;
+}
+
+}  // namespace luvsup::app

@@ -1,0 +1,105 @@
+#include "app/uv_platform.hpp"
+
+#include "process/launcher.hpp"
+#include "process/process_table.hpp"
+#include "uv/timer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <ctime>
+
+namespace luvsup::app {
+
+namespace {
+
+class UvTimer final : public core::Timer {
+public:
+  explicit UvTimer(uv_loop_t* loop) : m_timer(loop) {}
+  void start(double delay, std::function<void()> fn) override { m_timer.start(delay, std::move(fn)); }
+  void stop() override { m_timer.stop(); }
+
+private:
+  uv::Timer m_timer;
+};
+
+}  // namespace
+
+UvPlatform::UvPlatform(uv_loop_t* loop, std::string stack_hash, std::string state_dir,
+                       std::vector<core::ResourceLimit> base_limits, log::ConsoleView* console)
+    : m_loop(loop), m_stack_hash(std::move(stack_hash)), m_records(std::move(state_dir)),
+      m_base_limits(std::move(base_limits)), m_console(console) {}
+
+UvPlatform::~UvPlatform() = default;
+
+double UvPlatform::now() const { return static_cast<double>(uv_hrtime()) / 1e9; }
+
+double UvPlatform::wall_now() const {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+std::unique_ptr<core::Timer> UvPlatform::make_timer() { return std::make_unique<UvTimer>(m_loop); }
+
+std::string UvPlatform::tag_of(const core::ServiceSpec& spec) const {
+  return m_stack_hash + "/" + spec.name;
+}
+
+log::ServiceOutput& UvPlatform::output_of(const core::ServiceSpec& spec) {
+  auto& slot = m_outputs[spec.name];
+  if (!slot) {
+    slot = std::make_unique<log::ServiceOutput>(m_loop, spec.name, spec.log, m_console);
+  } else {
+    slot->update(spec.log);
+  }
+  return *slot;
+}
+
+core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
+  auto prepared = process::prepare_launch(spec, process::ChildContext{tag_of(spec), m_base_limits});
+  if (auto* error = std::get_if<process::LaunchError>(&prepared)) {
+    return {-1, error->message()};
+  }
+  const bool separate = spec.log.separate_stderr || !spec.log.stderr_file.empty();
+  auto launched = process::launch(std::get<process::LaunchSpec>(prepared), separate);
+  if (auto* error = std::get_if<process::LaunchError>(&launched)) {
+    return {-1, error->message()};
+  }
+  const auto& child = std::get<process::Launched>(launched);
+  output_of(spec).attach(child.out_fd, child.err_fd);
+  m_records.set({spec.name, child.pid, child.pid, process::process_start_time(child.pid)});
+  m_records.save();
+  return {child.pid, {}};
+}
+
+void UvPlatform::signal_service(const core::ServiceSpec& spec, pid_t main_pid, int sig) {
+  if (main_pid > 0) {
+    ::kill(-main_pid, sig);  // the service's own process group (its pgid is the main pid)
+  }
+  process::signal_all(process::service_processes(tag_of(spec), main_pid, main_pid), sig);
+}
+
+bool UvPlatform::service_alive(const core::ServiceSpec& spec, pid_t main_pid) {
+  return !process::service_processes(tag_of(spec), main_pid, main_pid).empty();
+}
+
+void UvPlatform::service_gone(const core::ServiceSpec& spec) {
+  m_records.erase(spec.name);
+  m_records.save();
+}
+
+void UvPlatform::flush_logs(std::function<void()> done) {
+  auto remaining = std::make_shared<size_t>(m_outputs.size() + 1);
+  auto one_done = [remaining, done = std::move(done)] {
+    if (--*remaining == 0) {
+      done();
+    }
+  };
+  for (auto& [name, output] : m_outputs) {
+    output->flush(one_done);
+  }
+  one_done();
+}
+
+}  // namespace luvsup::app

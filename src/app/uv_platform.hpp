@@ -1,0 +1,50 @@
+// The real Platform: libuv timers, forked children, /proc, service logs.
+#pragma once
+
+#include "core/platform.hpp"
+#include "log/console_view.hpp"
+#include "log/service_output.hpp"
+#include "process/launch_spec.hpp"
+#include "process/pid_records.hpp"
+
+#include <uv.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace luvsup::app {
+
+class UvPlatform final : public core::Platform {
+public:
+  // `stack_hash` prefixes every child's LUVSUP_SERVICE tag; pid records go to
+  // `state_dir`; `base_limits` are the limits luvsup had before raising its own.
+  UvPlatform(uv_loop_t* loop, std::string stack_hash, std::string state_dir,
+             std::vector<core::ResourceLimit> base_limits, log::ConsoleView* console);
+  ~UvPlatform() override;
+
+  double now() const override;
+  double wall_now() const override;
+  std::unique_ptr<core::Timer> make_timer() override;
+  core::SpawnOutcome spawn(const core::ServiceSpec& spec) override;
+  void signal_service(const core::ServiceSpec& spec, pid_t main_pid, int sig) override;
+  bool service_alive(const core::ServiceSpec& spec, pid_t main_pid) override;
+  void service_gone(const core::ServiceSpec& spec) override;
+
+  // Calls `done` once every service log has written what it holds.
+  void flush_logs(std::function<void()> done);
+
+private:
+  std::string tag_of(const core::ServiceSpec& spec) const;
+  log::ServiceOutput& output_of(const core::ServiceSpec& spec);
+
+  uv_loop_t* m_loop;
+  std::string m_stack_hash;
+  process::PidRecords m_records;
+  std::vector<core::ResourceLimit> m_base_limits;
+  log::ConsoleView* m_console;
+  std::map<std::string, std::unique_ptr<log::ServiceOutput>> m_outputs;
+};
+
+}  // namespace luvsup::app

@@ -1,0 +1,86 @@
+#include "cli/options.hpp"
+
+#include "app/own_log.hpp"
+
+#include <string_view>
+#include <vector>
+
+namespace luvsup::cli {
+
+const char* usage_text() {
+  return "usage: luvsup run [--quiet] [--no-color] [--log-level LEVEL] [STACK]\n"
+         "       luvsup check [STACK]\n"
+         "       luvsup --version | --help\n"
+         "\n"
+         "  run     start every service of STACK (default ./stack.lua) and supervise it;\n"
+         "          SIGINT or SIGTERM stops the stack in reverse dependency order\n"
+         "  check   validate STACK and print its services in start order\n"
+         "\n"
+         "  --quiet           do not show service output in the terminal\n"
+         "  --no-color        no colors in the terminal\n"
+         "  --log-level LEVEL trace, debug, info (default), warn, error or off\n"
+         "\n"
+         "See luvsup(1) and luvsup-stack(5).\n";
+}
+
+std::variant<Options, UsageError> parse_options(int argc, char** argv) {
+  Options options;
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    return UsageError{"missing command"};
+  }
+  const std::string_view command = args[0];
+  if (command == "--help" || command == "-h" || command == "help") {
+    options.command = Command::help;
+    return options;
+  }
+  if (command == "--version" || command == "version") {
+    options.command = Command::version;
+    return options;
+  }
+  if (command == "run") {
+    options.command = Command::run;
+  } else if (command == "check") {
+    options.command = Command::check;
+  } else {
+    return UsageError{"unknown command '" + std::string(command) + "'"};
+  }
+  bool have_stack = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--quiet" || arg == "-q") {
+      options.quiet = true;
+    } else if (arg == "--no-color") {
+      options.color = false;
+    } else if (arg == "--log-level" || arg.starts_with("--log-level=")) {
+      std::string_view value;
+      if (arg == "--log-level") {
+        if (i + 1 >= args.size()) {
+          return UsageError{"--log-level needs a value"};
+        }
+        value = args[++i];
+      } else {
+        value = arg.substr(std::string_view("--log-level=").size());
+      }
+      auto level = app::parse_log_level(value);
+      if (!level) {
+        return UsageError{"unknown log level '" + std::string(value) +
+                          "' (trace, debug, info, warn, error, off)"};
+      }
+      options.log_level = *level;
+    } else if (arg.starts_with("-") && arg != "-") {
+      return UsageError{"unknown option '" + std::string(arg) + "'"};
+    } else if (!have_stack) {
+      options.stack_file = std::string(arg);
+      have_stack = true;
+    } else {
+      return UsageError{"unexpected argument '" + std::string(arg) + "'"};
+    }
+  }
+  if (options.command == Command::check && (options.quiet || !options.color)) {
+    return UsageError{"check takes no --quiet or --no-color"};
+  }
+  return options;
+}
+
+}  // namespace luvsup::cli

@@ -1,0 +1,30 @@
+// Command-line parsing for `luvsup COMMAND [OPTIONS] [STACK]`.
+#pragma once
+
+#include <spdlog/common.h>
+
+#include <string>
+#include <variant>
+
+namespace luvsup::cli {
+
+enum class Command { run, check, help, version };
+
+struct Options {
+  Command command = Command::help;
+  std::string stack_file = "stack.lua";  // the stack file in the current directory by default
+  spdlog::level::level_enum log_level = spdlog::level::info;
+  bool quiet = false;     // run: no service output in the terminal
+  bool color = true;      // run: colors when the output is a terminal
+};
+
+struct UsageError {
+  std::string message;
+};
+
+std::variant<Options, UsageError> parse_options(int argc, char** argv);
+
+// The text of `luvsup --help`.
+const char* usage_text();
+
+}  // namespace luvsup::cli
