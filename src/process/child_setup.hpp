@@ -1,0 +1,65 @@
+// The code that runs in a child between fork and execve.
+//
+// Only async-signal-safe calls are allowed here: the child of a multi-threaded
+// parent may find malloc's or NSS's locks held by a thread that no longer
+// exists. Everything is therefore resolved by the parent into plain pointers
+// and numbers (ChildPlan), and a failure is sent back as two integers through
+// a close-on-exec pipe that the parent reads until EOF (EOF = execve worked).
+#pragma once
+
+#include "core/service_spec.hpp"
+
+#include <sys/types.h>
+
+#include <cstddef>
+
+namespace luvsup::process {
+
+// The step that failed, sent to the parent with errno.
+enum class ChildStep : int {
+  fds = 1,    // moving the pipe ends out of the way of 0, 1, 2
+  setsid,
+  open_stdin,
+  dup,        // dup2 onto stdout/stderr
+  close_fds,
+  setrlimit,  // `index` says which limit
+  setgroups,
+  setgid,
+  setuid,
+  chdir,
+  exec,
+};
+
+struct ChildFailure {
+  int step = 0;  // a ChildStep
+  int err = 0;   // errno
+  int index = 0; // for setrlimit: the index in ChildPlan::limits
+};
+
+struct ChildPlan {
+  const char* path = nullptr;
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  const char* cwd = nullptr;        // nullptr: stay in luvsup's directory
+  const char* stdin_path = nullptr;
+  int out_fd = -1;                  // write end for stdout (and stderr when merged)
+  int err_fd = -1;                  // write end for stderr, or -1 when merged
+  int report_fd = -1;               // close-on-exec pipe to the parent
+  bool has_umask = false;
+  mode_t umask = 0;
+  const core::ResourceLimit* limits = nullptr;
+  size_t limit_count = 0;
+  bool has_uid = false;
+  uid_t uid = 0;
+  bool has_gid = false;
+  gid_t gid = 0;
+  const gid_t* groups = nullptr;    // set only together with uid
+  size_t group_count = 0;
+  int max_fd = 1024;                // fallback bound when close_range is missing
+};
+
+// Sets the child up as `plan` says and execs. Never returns: on failure it
+// reports a ChildFailure and calls _exit(127).
+[[noreturn]] void exec_child(const ChildPlan& plan) noexcept;
+
+}  // namespace luvsup::process

@@ -1,0 +1,176 @@
+#include "process/launcher.hpp"
+
+#include "process/child_setup.hpp"
+#include "process/unique_fd.hpp"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <string>
+
+namespace luvsup::process {
+
+namespace {
+
+const char* rlimit_name(int resource) {
+  switch (resource) {
+    case RLIMIT_AS: return "AS";
+    case RLIMIT_CORE: return "CORE";
+    case RLIMIT_CPU: return "CPU";
+    case RLIMIT_DATA: return "DATA";
+    case RLIMIT_FSIZE: return "FSIZE";
+    case RLIMIT_LOCKS: return "LOCKS";
+    case RLIMIT_MEMLOCK: return "MEMLOCK";
+    case RLIMIT_MSGQUEUE: return "MSGQUEUE";
+    case RLIMIT_NICE: return "NICE";
+    case RLIMIT_NOFILE: return "NOFILE";
+    case RLIMIT_NPROC: return "NPROC";
+    case RLIMIT_RSS: return "RSS";
+    case RLIMIT_RTPRIO: return "RTPRIO";
+    case RLIMIT_SIGPENDING: return "SIGPENDING";
+    case RLIMIT_STACK: return "STACK";
+    default: return "?";
+  }
+}
+
+std::string limit_value(rlim_t value) {
+  return value == RLIM_INFINITY ? std::string("infinity") : std::to_string(value);
+}
+
+// Turns the child's report into the words of the error message.
+std::string describe(const ChildFailure& failure, const LaunchSpec& spec) {
+  switch (static_cast<ChildStep>(failure.step)) {
+    case ChildStep::fds: return "move pipe descriptors";
+    case ChildStep::setsid: return "setsid";
+    case ChildStep::open_stdin: return "open stdin " + spec.stdin_path;
+    case ChildStep::dup: return "dup2 stdout/stderr";
+    case ChildStep::close_fds: return "close inherited descriptors";
+    case ChildStep::setrlimit: {
+      auto index = static_cast<size_t>(failure.index);
+      if (index >= spec.limits.size()) {
+        return "setrlimit";
+      }
+      const auto& limit = spec.limits[index];
+      return std::string("setrlimit ") + rlimit_name(limit.resource) + " " +
+             limit_value(limit.soft) + "/" + limit_value(limit.hard);
+    }
+    case ChildStep::setgroups: return "setgroups";
+    case ChildStep::setgid: return "setgid " + std::to_string(spec.gid.value_or(0));
+    case ChildStep::setuid: return "setuid " + std::to_string(spec.uid.value_or(0));
+    case ChildStep::chdir: return "chdir " + spec.cwd;
+    case ChildStep::exec: return "exec " + spec.path;
+  }
+  return "start child (step " + std::to_string(failure.step) + ")";
+}
+
+// A pipe with both ends close-on-exec (the child's dup2 onto 1 and 2 clears
+// the flag on the copies it keeps); the read end non-blocking for the loop
+// when asked.
+bool make_pipe(UniqueFd& read_end, UniqueFd& write_end, bool nonblocking_read = true) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    return false;
+  }
+  read_end.reset(fds[0]);
+  write_end.reset(fds[1]);
+  if (!nonblocking_read) {
+    return true;
+  }
+  int flags = fcntl(fds[0], F_GETFL);
+  return flags >= 0 && fcntl(fds[0], F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+std::vector<char*> pointers(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const auto& s : strings) {
+    out.push_back(const_cast<char*>(s.c_str()));  // execve's signature; never written
+  }
+  out.push_back(nullptr);
+  return out;
+}
+
+void reap_blocking(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate_stderr) {
+  UniqueFd out_r, out_w, err_r, err_w, report_r, report_w;
+  if (!make_pipe(out_r, out_w) || (separate_stderr && !make_pipe(err_r, err_w)) ||
+      !make_pipe(report_r, report_w, false)) {
+    return LaunchError{errno, "pipe"};
+  }
+  // Everything the child touches is built before fork: it must not allocate.
+  std::vector<char*> argv = pointers(spec.argv);
+  std::vector<char*> envp = pointers(spec.env);
+  ChildPlan plan;
+  plan.path = spec.path.c_str();
+  plan.argv = argv.data();
+  plan.envp = envp.data();
+  plan.cwd = spec.cwd.empty() ? nullptr : spec.cwd.c_str();
+  plan.stdin_path = spec.stdin_path.empty() ? "/dev/null" : spec.stdin_path.c_str();
+  plan.out_fd = out_w.get();
+  plan.err_fd = err_w.get();
+  plan.report_fd = report_w.get();
+  plan.has_umask = spec.umask.has_value();
+  plan.umask = spec.umask.value_or(0);
+  plan.limits = spec.limits.data();
+  plan.limit_count = spec.limits.size();
+  plan.has_uid = spec.uid.has_value();
+  plan.uid = spec.uid.value_or(0);
+  plan.has_gid = spec.gid.has_value();
+  plan.gid = spec.gid.value_or(0);
+  plan.groups = spec.groups.data();
+  plan.group_count = spec.groups.size();
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+    plan.max_fd = static_cast<int>(nofile.rlim_cur < (1u << 20) ? nofile.rlim_cur : (1u << 20));
+  }
+
+  // Block every signal across fork so that none of luvsup's handlers runs in
+  // the child before exec_child has reset them.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  pid_t pid = fork();
+  if (pid == 0) {
+    exec_child(plan);
+  }
+  int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  if (pid < 0) {
+    return LaunchError{fork_errno, "fork"};
+  }
+
+  // Close our copies of the write ends, so that EOF means "the child exec'd".
+  out_w.reset();
+  err_w.reset();
+  report_w.reset();
+  ChildFailure failure;
+  ssize_t n;
+  do {
+    n = read(report_r.get(), &failure, sizeof failure);
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof failure)) {
+    reap_blocking(pid);  // the child _exits right after reporting
+    return LaunchError{failure.err, describe(failure, spec)};
+  }
+  if (n != 0) {
+    // We cannot tell whether it exec'd: make sure it did not, then reap it.
+    int err = n < 0 ? errno : EIO;
+    kill(pid, SIGKILL);
+    reap_blocking(pid);
+    return LaunchError{err, "read the child's start report"};
+  }
+  return Launched{pid, out_r.release(), separate_stderr ? err_r.release() : -1};
+}
+
+}  // namespace luvsup::process
