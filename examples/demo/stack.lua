@@ -1,0 +1,28 @@
+-- The luvsup demo: `make demo` runs it; Ctrl-C stops it in reverse order.
+--
+-- A one-shot setup task, a static web server that waits for it, a clock, and
+-- a flaky worker that crashes every few seconds so you can watch the backoff
+-- grow (1 s, 2 s, 4 s ...) and the crash-looping state appear.
+local backoff = require "luvsup.backoff"
+
+stack { name = "demo" }
+
+service "setup" {
+  cmd = [[echo "preparing the site"; date > site/built-at.txt; echo "done"]],
+  oneshot = true,
+}
+
+service "web" {
+  cmd = { "python3", "-u", "-m", "http.server", "8080", "--bind", "127.0.0.1", "--directory", "site" },
+  depends_on = { setup = "completed" },
+  stop = { signal = "INT", timeout = 5 },
+}
+
+service "clock" {
+  cmd = [[while :; do echo "tick $(date +%T)"; sleep 2; done]],
+}
+
+service "flaky" {
+  cmd = [[echo "working on job $$"; sleep 2; echo "job $$ failed: out of luck" >&2; exit 1]],
+  restart = backoff.exponential { initial = 1, factor = 2, max = 16 },
+}

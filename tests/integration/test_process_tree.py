@@ -1,0 +1,76 @@
+"""No process of a service survives it: grandchildren, setsid daemons, and a
+luvsup that was itself SIGKILLed."""
+import os
+import signal
+
+from harness import HELPERS, check, pid_alive, tagged_pids, wait_until
+
+
+def read_pid(t, name):
+    return int(t.wait_file(name, lambda s: s.strip().isdigit()).strip())
+
+
+def test_grandchildren_and_setsid_daemon_gone_after_stop_and_exit(t):
+    t.stack(f'''
+service "tree" {{
+  cmd = [[sleep 1000 & echo $! > child.pid; {HELPERS}/double_fork daemon.pid; exec sleep 1000]],
+}}
+''')
+    run = t.run()
+    child, daemon = read_pid(t, "child.pid"), read_pid(t, "daemon.pid")
+    check(pid_alive(child) and pid_alive(daemon), "both descendants run")
+    check(os.getsid(daemon) != os.getsid(child), "the daemon left the service's session")
+    check(run.stop() == 0, "clean shutdown")
+    check(not pid_alive(child), "background child gone")
+    check(not pid_alive(daemon), "double-forked daemon gone")
+    check(tagged_pids(t.file("stack.lua")) == [], "nothing tagged left")
+
+
+def test_leftovers_of_a_crashed_service_are_killed_before_it_restarts(t):
+    # The main process daemonises and exits at once; the daemon is a leftover.
+    t.stack(f'''
+service "forker" {{
+  cmd = [[{HELPERS}/double_fork daemon-$$.pid; exit 1]],
+  restart = require("luvsup.backoff").fixed {{ delay = 0 }},
+}}
+''')
+    run = t.run()
+    run.wait_log(r"forker: stopping processes left behind")
+    run.wait_log(r"forker: started", count=2)
+    log = run.log()
+    check(log.index("stopping processes left behind") < log.index("forker: started", log.index("forker: started") + 1),
+          "the leftovers were stopped before the restart")
+    first = [f for f in os.listdir(t.path) if f.startswith("daemon-") and f.endswith(".pid")]
+    check(first, "a daemon pid file")
+    run.stop()
+    for f in os.listdir(t.path):
+        if f.startswith("daemon-") and f.endswith(".pid"):
+            check(not pid_alive(int(t.read(f).strip())), f"daemon from {f} gone")
+
+
+def test_killed_luvsup_is_replaced_without_duplicate_services(t):
+    t.stack(f'''
+service "solo" {{
+  cmd = [[echo $$ >> pids.txt; {HELPERS}/double_fork daemon.pid; exec sleep 1000]],
+}}
+''')
+    first = t.run()
+    first.wait_log(r"solo: started")
+    old_main = int(t.wait_file("pids.txt", lambda s: s.strip()).split()[0])
+    old_daemon = read_pid(t, "daemon.pid")
+    first.signal(signal.SIGKILL)
+    first.wait()
+    check(pid_alive(old_main) and pid_alive(old_daemon), "the services outlived their supervisor")
+    os.unlink(t.file("daemon.pid"))
+
+    second = t.run()
+    second.wait_log(r"leftover from a previous run")
+    second.wait_log(r"solo: started")
+    wait_until(lambda: not pid_alive(old_main) and not pid_alive(old_daemon),
+               what="the previous run's processes to be gone")
+    read_pid(t, "daemon.pid")
+    stack = t.file("stack.lua")
+    # One main process and one daemon: exactly one copy of the service.
+    check(len(tagged_pids(stack, "solo")) == 2, f"one copy: {tagged_pids(stack, 'solo')}")
+    check(second.stop() == 0, "clean shutdown")
+    check(tagged_pids(stack) == [], "nothing left")
