@@ -1,5 +1,6 @@
 #include "process/launch_spec.hpp"
 #include "process/launcher.hpp"
+#include "process/process_table.hpp"
 #include "test_process_support.hpp"
 
 #include <fcntl.h>
@@ -172,12 +173,21 @@ TEST_CASE("a bad working directory is reported as a chdir error and the child is
   spec.cwd = "/nonexistent/luvsup-dir";
   auto prepared = prepare_launch(spec, ChildContext{});
   REQUIRE(std::holds_alternative<LaunchSpec>(prepared));
+  auto zombies = [] {
+    size_t count = 0;
+    for (pid_t pid : own_children()) {
+      auto info = read_process(pid);
+      count += info && info->state == 'Z' ? 1 : 0;
+    }
+    return count;
+  };
+  size_t zombies_before = zombies();
   auto launched = launch(std::get<LaunchSpec>(prepared), false);
   REQUIRE(std::holds_alternative<LaunchError>(launched));
   auto error = std::get<LaunchError>(launched);
   CHECK(error.err == ENOENT);
   CHECK(error.message() == "chdir /nonexistent/luvsup-dir: No such file or directory (ENOENT)");
-  CHECK(waitpid(-1, nullptr, WNOHANG) <= 0);  // nothing left to reap
+  CHECK(zombies() == zombies_before);  // launch reaped it
 }
 
 TEST_CASE("a stdin file that cannot be opened is reported with its path") {

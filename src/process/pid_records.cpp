@@ -1,0 +1,130 @@
+#include "process/pid_records.hpp"
+
+#include "process/unique_fd.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace luvsup::process {
+
+namespace {
+
+std::string failure(const std::string& what, int err) {
+  return what + ": " + std::strerror(err);
+}
+
+// mkdir -p with mode 0700 for the directories it creates.
+bool make_dirs(const std::string& dir, int& err) {
+  for (size_t pos = 1; pos <= dir.size(); ++pos) {
+    if (pos != dir.size() && dir[pos] != '/') {
+      continue;
+    }
+    std::string prefix = dir.substr(0, pos);
+    if (mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
+      err = errno;
+      return false;
+    }
+  }
+  return true;
+}
+
+bool write_all(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+PidRecords::PidRecords(std::string state_dir) : m_dir(std::move(state_dir)) {
+  while (m_dir.size() > 1 && m_dir.back() == '/') {
+    m_dir.pop_back();
+  }
+}
+
+void PidRecords::set(PidRecord record) {
+  for (auto& existing : m_records) {
+    if (existing.service == record.service) {
+      existing = std::move(record);
+      return;
+    }
+  }
+  m_records.push_back(std::move(record));
+}
+
+void PidRecords::erase(const std::string& service) {
+  std::erase_if(m_records, [&](const PidRecord& r) { return r.service == service; });
+}
+
+std::optional<std::string> PidRecords::save() const {
+  int err = 0;
+  if (!make_dirs(m_dir, err)) {
+    return failure("mkdir " + m_dir, err);
+  }
+  std::string text;
+  for (const auto& r : m_records) {
+    text += std::to_string(r.pid) + " " + std::to_string(r.pgid) + " " +
+            std::to_string(r.start_time) + " " + r.service + "\n";
+  }
+  // The temporary name is per process, so two luvsups racing on one state
+  // directory never write into the same file.
+  const std::string target = file_path();
+  const std::string tmp = target + ".tmp." + std::to_string(getpid());
+  UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) {
+    return failure("open " + tmp, errno);
+  }
+  if (!write_all(fd.get(), text) || fsync(fd.get()) != 0) {
+    err = errno;
+    unlink(tmp.c_str());
+    return failure("write " + tmp, err);
+  }
+  fd.reset();
+  if (rename(tmp.c_str(), target.c_str()) != 0) {
+    err = errno;
+    unlink(tmp.c_str());
+    return failure("rename " + tmp, err);
+  }
+  // Make the rename itself durable.
+  UniqueFd dir(open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir) {
+    fsync(dir.get());
+  }
+  return std::nullopt;
+}
+
+std::vector<PidRecord> PidRecords::load() const {
+  std::vector<PidRecord> out;
+  std::ifstream in(file_path());
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    PidRecord r;
+    if (!(fields >> r.pid >> r.pgid >> r.start_time) || r.pid <= 0) {
+      continue;
+    }
+    fields.get();  // the single space before the name
+    std::getline(fields, r.service);
+    if (!r.service.empty()) {
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+}  // namespace luvsup::process
