@@ -1,0 +1,339 @@
+-- The stack DSL: runs a stack file, validates what it declares and returns
+-- plain, normalised data for the C++ loader (src/lua/stack_loader.cpp).
+--
+--   stack { name = "aurora", logs = "logs", defaults = { stop = { timeout = 5 } } }
+--   service "backend" { cmd = { "python3", "app.py" }, depends_on = { "cache" } }
+--
+-- `service` and `stack` exist only while a stack file runs (they are globals of
+-- its environment). The first mistake stops the load with a message that names
+-- the file, the line, the service and the key:
+--   stack.lua:12: service 'web': unknown key 'comand'; did you mean 'cmd'?
+
+local util = require "luvsup.util"
+local spec = require "luvsup.spec"
+local backoff = require "luvsup.backoff"
+
+local M = {}
+
+---The accepted keys, as data: M.schema.service, .stack, .log, .stop, .limits.
+M.schema = spec.schema
+
+---Process limits of a service: a number sets both soft and hard limits.
+---@alias LimitValue integer|"unlimited"|{[1]: integer|"unlimited", [2]: integer|"unlimited"}
+
+---@class StopDef
+---@field signal? string|integer stop signal: "TERM", "SIGTERM" or 15 (default "TERM")
+---@field timeout? Duration seconds to wait before SIGKILL (default 10)
+
+---@class LogDef
+---@field file? string log file (default "<logs>/<name>.log"); relative to the stack file
+---@field stderr? boolean|string true: stderr tagged "err" in the same file; a path: its own file
+---@field max_size? Size rotate above this size; 0 = never (default "10MB")
+---@field keep? integer rotated files kept (default 5)
+---@field max_line? Size longer lines are split (default "64KiB")
+---@field stall_timeout? Duration how long a stuck write may hold output (default 30)
+
+---@class LimitsDef
+---@field as? LimitValue
+---@field core? LimitValue
+---@field cpu? LimitValue
+---@field data? LimitValue
+---@field fsize? LimitValue
+---@field locks? LimitValue
+---@field memlock? LimitValue
+---@field msgqueue? LimitValue
+---@field nice? LimitValue
+---@field nofile? LimitValue
+---@field nproc? LimitValue
+---@field rss? LimitValue
+---@field rtprio? LimitValue
+---@field sigpending? LimitValue
+---@field stack? LimitValue
+
+---The body of `service "name" { ... }`.
+---@class ServiceDef
+---@field cmd string|string[] argv, or a string run by /bin/sh -c (required)
+---@field cwd? string working directory (default: the stack file's directory)
+---@field env? table<string, string|number> variables added to the inherited environment
+---@field env_file? string|string[] KEY=VALUE file(s); `env` overrides them
+---@field user? string user name to run as
+---@field group? string group name to run as
+---@field umask? integer|string octal: 0022 or "022"
+---@field limits? LimitsDef resource limits
+---@field stdin? string file opened as standard input (default "/dev/null")
+---@field success_codes? integer[] exit codes that mean success (default {0})
+---@field depends_on? string[]|table<string, "started"|"healthy"|"completed">
+---@field restart? RestartPolicy "always" (default), "on-failure", "never", a backoff policy or a function
+---@field stop? StopDef
+---@field log? string|LogDef
+---@field autostart? boolean start with the stack (default true)
+---@field oneshot? boolean a task that runs to completion (default restart: on failure, 3 times within 60 s)
+
+---The table given to `stack { ... }`.
+---@class StackDef
+---@field name? string stack name (default: the stack file's name without ".lua")
+---@field logs? string log directory (default "logs" beside the stack file)
+---@field state_dir? string state directory (default ".luvsup" beside the stack file)
+---@field defaults? ServiceDef keys applied to every service that does not set them
+
+local DslError = { __tostring = function(e) return e.message end }
+
+local function raise(message)
+  error(setmetatable({ message = message }, DslError), 0)
+end
+
+-- Loads one stack file. See M.load.
+local Loader = {}
+Loader.__index = Loader
+
+-- The line, at or after `from`, where `key =` appears before the next
+-- `service` call; `from` when it cannot be found.
+function Loader:key_line(from, key)
+  if not key or not self.lines then return from end
+  local pat = "%f[%w_]" .. key:gsub("%p", "%%%0") .. "%s*=%f[^=]"
+  local quoted = "%[%s*[\"']" .. key:gsub("%p", "%%%0") .. "[\"']%s*%]%s*=%f[^=]"
+  for i = from, #self.lines do
+    local line = self.lines[i]
+    if i > from and line:match("^%s*service%s*[%(\"'%[]") then break end
+    if line:find(pat) or line:find(quoted) then return i end
+  end
+  return from
+end
+
+-- Checks one service key at a time; fail() raises a located DSL error.
+local Check = {}
+Check.__index = Check
+
+function Check:fail(message, subkey, full)
+  local from_defaults = self.origin[self.key] == "defaults"
+  local line = from_defaults and self.loader.stack_line or self.line
+  line = self.loader:key_line(line, self.key)
+  if subkey then line = self.loader:key_line(line, subkey) end
+  local where = from_defaults and string.format("stack defaults (for service '%s')", self.name)
+    or string.format("service '%s'", self.name)
+  if not full then
+    message = string.format("key '%s%s' %s", self.key, subkey and ("." .. subkey) or "", message)
+  end
+  raise(string.format("%s:%d: %s: %s", self.loader.file, line, where, message))
+end
+
+function Loader:fail(line, message)
+  raise(string.format("%s:%d: %s", self.file, line, message))
+end
+
+function Loader:service(name, line)
+  if type(name) ~= "string" then
+    self:fail(line, string.format("service expects a name: service \"name\" { ... }, got %s", type(name)))
+  end
+  if not name:match("^[%a_][%w_%-]*$") then
+    self:fail(line, string.format("bad service name %q: use letters, digits, '_' and '-', " ..
+      "starting with a letter or '_'", name))
+  end
+  local first = self.by_name[name]
+  if first then
+    self:fail(line, string.format("duplicate service '%s' (first defined at line %d)", name, first.line))
+  end
+  local entry = { name = name, line = line }
+  self.by_name[name] = entry
+  self.services[#self.services + 1] = entry
+  return function(body)
+    if type(body) ~= "table" then
+      self:fail(line, string.format("service '%s': expects a table of keys: service \"%s\" { cmd = ... }, got %s",
+        name, name, type(body)))
+    end
+    entry.body = body
+  end
+end
+
+function Loader:stack(def, line)
+  if self.stack_line then
+    self:fail(line, string.format("stack: stack{} may be called once (first called at line %d)", self.stack_line))
+  end
+  self.stack_line = line
+  if type(def) ~= "table" then
+    self:fail(line, "stack: expects a table: stack { name = ..., logs = ... }, got " .. type(def))
+  end
+  local function bad(key, message)
+    self:fail(self:key_line(line, key), string.format("stack: key '%s' %s", key, message))
+  end
+  for k in pairs(def) do
+    if not spec.stack_keys[k] then
+      self:fail(self:key_line(line, tostring(k)), string.format("stack: unknown key '%s'%s", tostring(k),
+        util.did_you_mean(tostring(k), spec.schema.stack, { log = "logs", log_dir = "logs", state = "state_dir" })))
+    end
+  end
+  for _, k in ipairs { "name", "logs", "state_dir" } do
+    if def[k] ~= nil and (type(def[k]) ~= "string" or def[k] == "") then
+      bad(k, "expects a non-empty string, got " .. type(def[k]))
+    end
+  end
+  if def.defaults ~= nil then
+    if type(def.defaults) ~= "table" then
+      bad("defaults", "expects a table of service keys, got " .. type(def.defaults))
+    end
+    for k in pairs(def.defaults) do
+      if not spec.service_keys[k] then
+        self:fail(self:key_line(line, tostring(k)), string.format("stack: defaults: unknown key '%s'%s",
+          tostring(k), util.did_you_mean(tostring(k), spec.schema.service, spec.aliases)))
+      end
+    end
+  end
+  self.def = def
+end
+
+-- Tables whose keys a service merges with the defaults' instead of replacing.
+local merged_tables = { env = true, stop = true, log = true, limits = true }
+
+function Loader:check_service(entry)
+  if not entry.body then
+    self:fail(entry.line, string.format("service '%s': has no body: service \"%s\" { cmd = ... }",
+      entry.name, entry.name))
+  end
+  local c = setmetatable({ loader = self, name = entry.name, line = entry.line, dir = self.dir,
+    log_dir = self.log_dir, origin = {}, files = self.files }, Check)
+  local body = {}
+  for k, v in pairs(entry.body) do
+    if not spec.service_keys[k] then
+      c.key = tostring(k)
+      c:fail(string.format("unknown key '%s'%s", tostring(k),
+        util.did_you_mean(tostring(k), spec.schema.service, spec.aliases)), nil, true)
+    end
+    body[k] = v
+  end
+  for k, v in pairs(self.defaults) do
+    if body[k] == nil then
+      body[k], c.origin[k] = v, "defaults"
+    elseif merged_tables[k] and type(v) == "table" and type(body[k]) == "table" then
+      local m = {}
+      for dk, dv in pairs(v) do m[dk] = dv end
+      for sk, sv in pairs(body[k]) do m[sk] = sv end
+      body[k] = m
+    end
+  end
+  if body.cmd == nil then
+    c.key = "cmd"
+    c:fail("missing required key 'cmd'", nil, true)
+  end
+  local out = { name = entry.name, source_file = self.path, source_line = entry.line }
+  for _, k in ipairs(spec.schema.service) do
+    c.key = k
+    if body[k] ~= nil or k == "log" then
+      out[k] = spec[k](body[k], c)
+    end
+  end
+  -- env_file first, then env; a name set in env replaces the env_file value.
+  local env, index = {}, {}
+  for _, kv in ipairs(out.env_file or {}) do
+    if index[kv[1]] then env[index[kv[1]]] = kv else env[#env + 1] = kv; index[kv[1]] = #env end
+  end
+  for _, kv in ipairs(out.env or {}) do
+    if index[kv[1]] then env[index[kv[1]]] = kv else env[#env + 1] = kv; index[kv[1]] = #env end
+  end
+  out.env, out.env_file = env, nil
+  out.argv, out.cmd = out.cmd, nil
+  out.cwd = out.cwd or self.dir
+  out.stdin = out.stdin or "/dev/null"
+  out.success_codes = out.success_codes or { 0 }
+  out.depends_on = out.depends_on or {}
+  out.stop = out.stop or { signal = "TERM", timeout = 10.0 }
+  out.limits = out.limits or {}
+  if out.autostart == nil then out.autostart = true end
+  out.oneshot = out.oneshot or false
+  out.restart = out.restart or (out.oneshot and backoff.oneshot_default() or backoff.named("always"))
+  return out, c
+end
+
+function Loader:finish()
+  local def = self.def or {}
+  self.name = def.name or util.stem(self.path)
+  self.log_dir = util.resolve(self.dir, def.logs or "logs")
+  self.state_dir = util.resolve(self.dir, def.state_dir or ".luvsup")
+  self.defaults = def.defaults or {}
+  local services, checks = {}, {}
+  for i, entry in ipairs(self.services) do
+    services[i], checks[i] = self:check_service(entry)
+  end
+  for i, svc in ipairs(services) do
+    for _, dep in ipairs(svc.depends_on) do
+      if not self.by_name[dep.name] then
+        local c = checks[i]
+        c.key = "depends_on"
+        local names = {}
+        for _, e in ipairs(self.services) do names[#names + 1] = e.name end
+        c:fail(string.format("depends_on names unknown service '%s'%s", dep.name,
+          util.did_you_mean(dep.name, names)), dep.name, true)
+      end
+    end
+  end
+  return {
+    name = self.name, file = self.path, dir = self.dir, log_dir = self.log_dir,
+    state_dir = self.state_dir, services = services, loaded_files = self.files,
+  }
+end
+
+local function starts_with(s, prefix)
+  return prefix ~= nil and prefix ~= "" and s:sub(1, #prefix) == prefix
+end
+
+---Loads a stack file. `opts.file` is the path as the user gave it (used in
+---messages), `opts.path` its absolute real path, `opts.dir` its directory,
+---`opts.data_dir` luvsup's data directory (modules required from there or
+---from the stack's directory are listed in `loaded_files`).
+---Returns the stack as plain data, or nil and "file:line: message".
+---@param opts {file: string, path: string, dir: string, data_dir?: string}
+---@return table|nil stack
+---@return string|nil error
+function M.load(opts)
+  local self = setmetatable({ file = opts.file, path = opts.path, dir = opts.dir, services = {},
+    by_name = {}, files = { opts.path } }, Loader)
+  local f, err = io.open(opts.path, "r")
+  if not f then
+    return nil, string.format("%s: cannot read stack file: %s", opts.file, err)
+  end
+  local source = f:read("a")
+  f:close()
+  self.lines = {}
+  for line in (source .. "\n"):gmatch("([^\n]*)\n") do self.lines[#self.lines + 1] = line end
+
+  local env = setmetatable({
+    service = function(name)
+      local line = debug.getinfo(2, "l").currentline or 0
+      return self:service(name, line)
+    end,
+    stack = function(def)
+      local line = debug.getinfo(2, "l").currentline or 0
+      self:stack(def, line)
+    end,
+  }, { __index = _G })
+  local chunk, lerr = load(source, "@" .. opts.file, "t", env)
+  if not chunk then
+    return nil, lerr
+  end
+  -- Record the Lua files the stack requires from its own directory or ours.
+  local searcher = package.searchers[2]
+  package.searchers[2] = function(name)
+    local loader, path = searcher(name)
+    if type(loader) == "function" and type(path) == "string" and
+        (starts_with(path, opts.dir .. "/") or starts_with(path, opts.data_dir)) then
+      self.files[#self.files + 1] = path
+    end
+    return loader, path
+  end
+  local ok, result = xpcall(function()
+    chunk()
+    return self:finish()
+  end, function(e)
+    if getmetatable(e) == DslError then return e.message end
+    if type(e) == "string" then return e end
+    local mt = getmetatable(e)
+    if type(mt) == "table" and mt.__tostring then return tostring(e) end
+    return string.format("%s: error object is a %s value", opts.file, type(e))
+  end)
+  package.searchers[2] = searcher
+  if not ok then
+    return nil, result
+  end
+  return result
+end
+
+return M

@@ -1,0 +1,230 @@
+#include "lua/stack_loader.hpp"
+
+#include "test_lua_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <csignal>
+
+using luvsup::lua::load_stack;
+using luvsup::lua::LoadError;
+using luvsup::lua::StackDefinition;
+using luvsup::test::load_error;
+using luvsup::test::TempDir;
+
+namespace {
+
+StackDefinition load_ok(const std::string& path) {
+  auto result = load_stack(path);
+  if (auto* err = std::get_if<LoadError>(&result)) {
+    FAIL("unexpected load error: " << err->message);
+  }
+  return std::move(std::get<StackDefinition>(result));
+}
+
+std::string env_of(const luvsup::core::ServiceSpec& spec, const std::string& key) {
+  for (const auto& [k, v] : spec.env) {
+    if (k == key) {
+      return v;
+    }
+  }
+  return "<unset>";
+}
+
+}  // namespace
+
+TEST_CASE("a full stack file loads into normalised service specs") {
+  const std::string dir = luvsup::test::fixtures_dir();
+  StackDefinition def = load_ok(dir + "/full_stack.lua");
+  CHECK(def.name == "aurora");
+  CHECK(def.file == dir + "/full_stack.lua");
+  CHECK(def.dir == dir);
+  CHECK(def.log_dir == dir + "/logs");
+  CHECK(def.state_dir == dir + "/.luvsup");
+  REQUIRE(def.services.size() == 3);
+  CHECK(def.services[0].name == "cache");
+  CHECK(def.services[1].name == "backend");
+  CHECK(def.services[2].name == "migrate");
+  CHECK(def.lua != nullptr);
+
+  const auto& cache = def.services[0];
+  CHECK(cache.argv == std::vector<std::string>{"/bin/sh", "-c", "redis-server --port 6379"});
+  CHECK(cache.cwd == dir);
+  CHECK(cache.stop.timeout == 5.0);  // from stack defaults
+  CHECK(cache.stop.signal == SIGTERM);
+  CHECK(cache.log.file == dir + "/logs/cache.log");
+  CHECK(cache.source_line == 6);
+  CHECK(cache.restart != nullptr);
+
+  const auto& backend = def.services[1];
+  CHECK(backend.argv == std::vector<std::string>{"python3", "app.py", "--port", "5001"});
+  CHECK(backend.cwd == dir + "/backend");
+  CHECK(backend.umask == mode_t{022});
+  CHECK(backend.success_codes == std::vector<int>{0, 3});
+  REQUIRE(backend.depends_on.size() == 1);
+  CHECK(backend.depends_on[0].name == "cache");
+  CHECK(backend.depends_on[0].condition == "started");
+  CHECK(backend.stop.signal == SIGINT);
+  CHECK(backend.stop.timeout == 1.5);
+  CHECK(backend.log.file == dir + "/logs/backend.log");
+  CHECK(backend.log.max_size == 1024 * 1024);
+  CHECK(backend.log.keep == 3);
+  CHECK(backend.log.separate_stderr);
+  CHECK(backend.log.stderr_file.empty());
+  REQUIRE(backend.limits.size() == 3);
+  CHECK(backend.limits[0] == luvsup::core::ResourceLimit{RLIMIT_CORE, RLIM_INFINITY, RLIM_INFINITY});
+  CHECK(backend.limits[1] == luvsup::core::ResourceLimit{RLIMIT_NOFILE, 4096, 4096});
+  CHECK(backend.limits[2] == luvsup::core::ResourceLimit{RLIMIT_NPROC, 100, 200});
+  CHECK(env_of(backend, "PYTHONUNBUFFERED") == "1");
+  CHECK(env_of(backend, "PORT") == "5001");  // env overrides env_file
+  CHECK(env_of(backend, "DB_URL") == "postgres://x\n\"q\"");
+  CHECK(env_of(backend, "SECRET") == "a b $c");
+  CHECK(env_of(backend, "PLAIN") == "hello world");
+  CHECK(backend.env.front().first == "DB_URL");  // env_file first, in file order
+
+  const auto& migrate = def.services[2];
+  CHECK(migrate.oneshot);
+  CHECK_FALSE(migrate.autostart);
+  CHECK(migrate.log.file == dir + "/var/migrate.log");
+  CHECK(migrate.stdin_path == "/dev/null");
+
+  REQUIRE(def.loaded_files.size() == 3);
+  CHECK(def.loaded_files[0] == dir + "/full_stack.lua");
+  CHECK(std::find(def.loaded_files.begin(), def.loaded_files.end(), dir + "/helper_module.lua") !=
+        def.loaded_files.end());
+  CHECK(std::find(def.loaded_files.begin(), def.loaded_files.end(), dir + "/backend.env") !=
+        def.loaded_files.end());
+}
+
+TEST_CASE("a missing stack file is reported with its path") {
+  auto result = load_stack("/nonexistent/stack.lua");
+  REQUIRE(std::holds_alternative<LoadError>(result));
+  CHECK(std::get<LoadError>(result).message == "/nonexistent/stack.lua: cannot open stack file: No such file or directory");
+}
+
+TEST_CASE("the stack name defaults to the file name and the services keep their defaults") {
+  TempDir dir;
+  StackDefinition def = load_ok(dir.write("web.lua", "service 'web' { cmd = { 'true' } }\n"));
+  CHECK(def.name == "web");
+  REQUIRE(def.services.size() == 1);
+  const auto& web = def.services[0];
+  CHECK(web.cwd == dir.path());
+  CHECK(web.stop.signal == SIGTERM);
+  CHECK(web.stop.timeout == 10.0);
+  CHECK(web.log.file == dir.path() + "/logs/web.log");
+  CHECK(web.log.max_size == 10u << 20);
+  CHECK(web.log.keep == 5);
+  CHECK(web.log.max_line == 64 * 1024);
+  CHECK(web.log.stall_timeout == 30.0);
+  CHECK(web.success_codes == std::vector<int>{0});
+  CHECK(web.autostart);
+  CHECK_FALSE(web.oneshot);
+  CHECK_FALSE(web.umask.has_value());
+  CHECK(web.env.empty());
+}
+
+TEST_CASE("a string cmd runs through /bin/sh -c") {
+  TempDir dir;
+  StackDefinition def = load_ok(dir.write("stack.lua", "service 'a' { cmd = 'echo hi && sleep 1' }\n"));
+  CHECK(def.services[0].argv == std::vector<std::string>{"/bin/sh", "-c", "echo hi && sleep 1"});
+}
+
+TEST_CASE("relative paths resolve against the stack file's directory") {
+  TempDir dir;
+  StackDefinition def = load_ok(dir.write("sub/stack.lua", R"(
+stack { logs = "../var/log", state_dir = "state" }
+service "a" { cmd = "x", cwd = "./app/../srv", stdin = "in.txt",
+              log = { file = "out/a.log", stderr = "out/a.err" } }
+)"));
+  const std::string sub = dir.path() + "/sub";
+  CHECK(def.log_dir == dir.path() + "/var/log");
+  CHECK(def.state_dir == sub + "/state");
+  const auto& a = def.services[0];
+  CHECK(a.cwd == sub + "/srv");
+  CHECK(a.stdin_path == sub + "/in.txt");
+  CHECK(a.log.file == sub + "/out/a.log");
+  CHECK(a.log.separate_stderr);
+  CHECK(a.log.stderr_file == sub + "/out/a.err");
+}
+
+TEST_CASE("stack defaults apply to every service that does not set the key") {
+  TempDir dir;
+  StackDefinition def = load_ok(dir.write("stack.lua", R"(
+service "a" { cmd = "x" }
+service "b" { cmd = "x", user = "bob", stop = { signal = "INT" }, env = { B = "b" } }
+stack { defaults = { user = "www", stop = { timeout = 3 }, env = { A = "a" }, umask = "027" } }
+)"));
+  const auto& a = def.services[0];
+  const auto& b = def.services[1];
+  CHECK(a.user == "www");
+  CHECK(b.user == "bob");
+  CHECK(a.stop.timeout == 3.0);
+  CHECK(b.stop.timeout == 3.0);  // stop tables merge key by key
+  CHECK(b.stop.signal == SIGINT);
+  CHECK(env_of(b, "A") == "a");
+  CHECK(env_of(b, "B") == "b");
+  CHECK(a.umask == mode_t{027});
+}
+
+TEST_CASE("dependencies accept a list, a map of conditions, or a single name") {
+  TempDir dir;
+  StackDefinition def = load_ok(dir.write("stack.lua", R"(
+service "db" { cmd = "x" }
+service "cache" { cmd = "x" }
+service "init" { cmd = "x", oneshot = true }
+service "api" { cmd = "x", depends_on = { "db", cache = "healthy", init = "completed" } }
+service "web" { cmd = "x", depends_on = "api" }
+)"));
+  const auto& api = def.services[3];
+  REQUIRE(api.depends_on.size() == 3);
+  CHECK(api.depends_on[0] == luvsup::core::Dependency{"db", "started"});
+  CHECK(api.depends_on[1] == luvsup::core::Dependency{"cache", "healthy"});
+  CHECK(api.depends_on[2] == luvsup::core::Dependency{"init", "completed"});
+  CHECK(def.services[4].depends_on == std::vector<luvsup::core::Dependency>{{"api", "started"}});
+}
+
+TEST_CASE("sizes, durations and signal numbers are normalised") {
+  TempDir dir;
+  StackDefinition def = load_ok(dir.write("stack.lua", R"(
+service "a" { cmd = "x", stop = { signal = 9, timeout = "500ms" },
+              log = { max_size = "1GiB", max_line = "4KB", stall_timeout = "1m30s", keep = 0 } }
+service "b" { cmd = "x", stop = { signal = "hup", timeout = 0.25 }, log = { max_size = 0 } }
+)"));
+  const auto& a = def.services[0];
+  CHECK(a.stop.signal == SIGKILL);
+  CHECK(a.stop.timeout == 0.5);
+  CHECK(a.log.max_size == 1ull << 30);
+  CHECK(a.log.max_line == 4096);
+  CHECK(a.log.stall_timeout == 90.0);
+  CHECK(a.log.keep == 0);
+  CHECK(def.services[1].stop.signal == SIGHUP);
+  CHECK(def.services[1].stop.timeout == 0.25);
+  CHECK(def.services[1].log.max_size == 0);
+}
+
+TEST_CASE("an env file with a syntax error is reported with its line") {
+  TempDir dir;
+  dir.write("bad.env", "A=1\nthis is not an assignment\n");
+  auto result = load_stack(dir.write("stack.lua", "service 'a' {\n  cmd = 'x',\n  env_file = 'bad.env',\n}\n"));
+  REQUIRE(std::holds_alternative<LoadError>(result));
+  const std::string msg = std::get<LoadError>(result).message;
+  CHECK(msg.find("stack.lua:3: service 'a': ") != std::string::npos);
+  CHECK(msg.find("bad.env: line 2: expected KEY=VALUE") != std::string::npos);
+}
+
+TEST_CASE("a stack can require its own modules and luvsup's library") {
+  TempDir dir;
+  dir.write("lib/ports.lua", "return { web = 8080 }\n");
+  StackDefinition def = load_ok(dir.write("stack.lua", R"(
+local ports = require "lib.ports"
+local util = require "luvsup.util"
+service "web" { cmd = { "serve", tostring(ports.web) }, stop = { timeout = util.duration("2s") } }
+)"));
+  CHECK(def.services[0].argv[1] == "8080");
+  CHECK(def.loaded_files.size() == 2);
+  CHECK(def.loaded_files[1] == dir.path() + "/lib/ports.lua");
+}
+
+TEST_CASE("a load error leaves no registry reference behind") {
+  CHECK(load_error("service 'a' { cmd = 'x', restart = function() end }\nservice 'b' { cmd = 1 }\n") != "");
+}
