@@ -69,7 +69,7 @@ core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
   const auto& child = std::get<process::Launched>(launched);
   output_of(spec).attach(child.out_fd, child.err_fd);
   m_records.set({spec.name, child.pid, child.pid, process::process_start_time(child.pid)});
-  m_records.save();
+  save_records();
   return {child.pid, {}};
 }
 
@@ -86,7 +86,15 @@ bool UvPlatform::service_alive(const core::ServiceSpec& spec, pid_t main_pid) {
 
 void UvPlatform::service_gone(const core::ServiceSpec& spec) {
   m_records.erase(spec.name);
-  m_records.save();
+  save_records();
+}
+
+void UvPlatform::save_records() {
+  // Without the records a killed luvsup's successor cannot find leftovers, but
+  // the services themselves are unaffected: warn and carry on.
+  if (auto error = m_records.save()) {
+    spdlog::warn("cannot save pid records: {}", *error);
+  }
 }
 
 void UvPlatform::flush_logs(std::function<void()> done) {

@@ -38,6 +38,7 @@ public:
 private:
   std::string tag_of(const core::ServiceSpec& spec) const;
   log::ServiceOutput& output_of(const core::ServiceSpec& spec);
+  void save_records();
 
   uv_loop_t* m_loop;
   std::string m_stack_hash;

@@ -108,6 +108,13 @@ bool Supervisor::at_rest(const Service& service) const {
   }
 }
 
+bool Supervisor::condition_met(const Service& dependency, const std::string& condition) const {
+  if (condition == "completed") {
+    return dependency.state() == ProcState::completed;
+  }
+  return dependency.started();
+}
+
 bool Supervisor::has_active_dependents(const Service& service) const {
   for (const auto& other : m_services) {
     if (at_rest(*other)) {
@@ -140,7 +147,7 @@ void Supervisor::evaluate() {
     bool ready = true;
     for (const auto& dep : service->spec().depends_on) {
       Service* other = find(dep.name);
-      if (other == nullptr || other->started()) {
+      if (other == nullptr || condition_met(*other, dep.condition)) {
         continue;
       }
       ready = false;

@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -50,6 +51,9 @@ private:
   void post(Service& service, ServiceEvent event);
   void drain();
   void evaluate();
+  // "completed" waits for a one-shot to exit successfully; "started" (and,
+  // until health checks exist, "healthy") waits for the process to run.
+  bool condition_met(const Service& dependency, const std::string& condition) const;
   bool has_active_dependents(const Service& service) const;
   bool at_rest(const Service& service) const;
 

@@ -257,3 +257,17 @@ TEST_CASE_FIXTURE(Fixture, "the exit record carries cause, code, signal and upti
   CHECK(rec.uptime == doctest::Approx(2.5));
   CHECK(core::describe(rec) == "killed by signal SEGV");
 }
+
+TEST_CASE_FIXTURE(Fixture, "a dependent waiting for completed starts only after the task succeeded") {
+  auto task = make_spec("migrate");
+  task->oneshot = true;
+  supervisor.add(task);
+  auto app = make_spec("app");
+  app->depends_on = {{"migrate", "completed"}};
+  supervisor.add(app);
+  supervisor.start_all();
+  CHECK(platform.spawned == std::vector<std::string>{"migrate"});
+  CHECK(svc("app").state() == ProcState::starting);
+  exit("migrate", 0);
+  CHECK(platform.spawned == std::vector<std::string>{"migrate", "app"});
+}
