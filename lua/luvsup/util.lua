@@ -91,26 +91,29 @@ function M.format_seconds(seconds)
   return string.format("%gs", seconds)
 end
 
----Levenshtein distance between two short strings.
+---Edit distance between two short strings (insertions, deletions,
+---substitutions and swaps of neighbours each count 1).
 ---@param a string
 ---@param b string
 ---@return integer
 function M.edit_distance(a, b)
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
+  local d = {}
+  for i = 0, #a do d[i] = { [0] = i } end
+  for j = 0, #b do d[0][j] = j end
   for i = 1, #a do
-    local cur = { [0] = i }
     for j = 1, #b do
       local cost = a:byte(i) == b:byte(j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      d[i][j] = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
+        d[i][j] = math.min(d[i][j], d[i - 2][j - 2] + 1)
+      end
     end
-    prev = cur
   end
-  return prev[#b]
+  return d[#a][#b]
 end
 
 ---Suggests the closest candidate to `word`: an alias when one is listed, else
----the candidate within edit distance 2 (or a third of the word's length).
+---the closest candidate within edit distance 2 (or half the word's length).
 ---@param word string
 ---@param candidates string[]
 ---@param aliases? table<string,string>
@@ -120,9 +123,9 @@ function M.suggest(word, candidates, aliases)
   if aliases and aliases[lower] then
     return aliases[lower]
   end
-  local best, best_d = nil, math.max(2, #word // 3) + 1
+  local best, best_d = nil, math.max(2, #word // 2) + 1
   for _, c in ipairs(candidates) do
-    local d = M.edit_distance(lower, c)
+    local d = M.edit_distance(lower, c:lower())
     if d < best_d then
       best, best_d = c, d
     end

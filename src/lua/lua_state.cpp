@@ -139,6 +139,10 @@ void LuaState::count_hook(lua_State* L, lua_Debug* /*ar*/) {
       return;
     }
     run.overrun = true;
+    lua_Debug here;
+    if (lua_getstack(L, 0, &here) != 0 && lua_getinfo(L, "Sl", &here) != 0 && here.currentline > 0) {
+      std::snprintf(run.where, sizeof run.where, "%s:%d: ", here.short_src, here.currentline);
+    }
   }
   // Fire on every instruction from now on, in this coroutine and the main
   // thread, so that a pcall in the script cannot swallow the stop.
@@ -146,8 +150,9 @@ void LuaState::count_hook(lua_State* L, lua_Debug* /*ar*/) {
   if (L != self->m_L) {
     lua_sethook(self->m_L, count_hook, LUA_MASKCOUNT, 1);
   }
-  luaL_error(L, "Lua code exceeded its instruction budget (%I instructions or %f s) and was stopped",
-             static_cast<lua_Integer>(run.budget.instructions), run.budget.seconds);
+  lua_pushfstring(L, "%sLua code exceeded its instruction budget (%I instructions or %f s) and was stopped",
+                  run.where, static_cast<lua_Integer>(run.budget.instructions), run.budget.seconds);
+  lua_error(L);
 }
 
 // stack: nresults, f, args... -> the results of f(args...)

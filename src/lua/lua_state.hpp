@@ -90,6 +90,7 @@ private:
     uint64_t instructions = 0;
     Budget budget;
     double started = 0;
+    char where[96] = {};  // "file:line: " of the first overrun
   };
 
   lua_State* m_L = nullptr;

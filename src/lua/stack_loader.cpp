@@ -253,6 +253,10 @@ std::variant<StackDefinition, LoadError> load_stack(const std::string& path) {
   std::free(real);
   out.def.dir = fs::path(out.def.file).parent_path().string();
   const std::string data_dir = find_data_dir();
+  if (std::error_code ec; !fs::is_regular_file(fs::path(data_dir) / "lua/luvsup/dsl.lua", ec)) {
+    return LoadError{"luvsup's Lua library (lua/luvsup/dsl.lua) is not in " + data_dir +
+                     "; install luvsup or set LUVSUP_DATA_DIR"};
+  }
   try {
     out.def.lua = std::make_shared<LuaState>();
   } catch (const std::exception& e) {

@@ -224,7 +224,3 @@ service "web" { cmd = { "serve", tostring(ports.web) }, stop = { timeout = util.
   CHECK(def.loaded_files.size() == 2);
   CHECK(def.loaded_files[1] == dir.path() + "/lib/ports.lua");
 }
-
-TEST_CASE("a load error leaves no registry reference behind") {
-  CHECK(load_error("service 'a' { cmd = 'x', restart = function() end }\nservice 'b' { cmd = 1 }\n") != "");
-}
