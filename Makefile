@@ -78,14 +78,14 @@ $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
-$(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libluvsup.a
+$(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libluvsup.a | $(TEST_HELPERS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) -O1 -g -Wall -Wextra -o $@ $<
 
-unit-tests: all $(BUILD)/unit_tests
+unit-tests: all $(BUILD)/unit_tests $(TEST_HELPERS)
 
 test: test-deps all $(BUILD)/unit_tests $(TEST_HELPERS)
 	@python3 tests/run_all.py --build $(BUILD)

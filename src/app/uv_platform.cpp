@@ -75,7 +75,7 @@ core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
 
 void UvPlatform::signal_service(const core::ServiceSpec& spec, pid_t main_pid, int sig) {
   if (main_pid > 0) {
-    ::kill(-main_pid, sig);  // the service's own process group (its pgid is the main pid)
+    process::signal_group(main_pid, sig);  // the service's own group: its pgid is the main pid
   }
   process::signal_all(process::service_processes(tag_of(spec), main_pid, main_pid), sig);
 }

@@ -129,21 +129,12 @@ struct TempDir {
   [[nodiscard]] std::string operator/(const std::string& name) const { return path + "/" + name; }
 };
 
-// The path of a program built from tests/helpers/NAME.c. `make test` builds
-// them; when only the unit tests were built, it is compiled here with the
-// Makefile's own command, so `make build/unit_tests && build/unit_tests` works.
+// The path of a program built from tests/helpers/NAME.c; the Makefile builds
+// them before the unit tests.
 inline std::string helper(const std::string& name) {
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe");
-  std::filesystem::path build = exe.parent_path();
-  std::string path = (build / "helpers" / name).string();
-  std::filesystem::path source = build.parent_path() / "tests" / "helpers" / (name + ".c");
-  std::error_code ec;
-  if (!std::filesystem::exists(path) ||
-      std::filesystem::last_write_time(path, ec) < std::filesystem::last_write_time(source, ec)) {
-    std::filesystem::create_directories(build / "helpers", ec);
-    std::string cmd = "cc -O1 -g -Wall -Wextra -o '" + path + "' '" + source.string() + "'";
-    REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "cannot build helper: " << cmd);
-  }
+  std::string path = (exe.parent_path() / "helpers" / name).string();
+  REQUIRE_MESSAGE(std::filesystem::exists(path), "missing test helper " << path << " (make builds it)");
   return path;
 }
 
