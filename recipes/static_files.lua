@@ -1,0 +1,32 @@
+--- A static file server: Python's standard-library http.server.
+---
+--- ```lua
+--- local static_files = require "recipes.static_files"
+--- service "files" (static_files { port = 8080, dir = "public" })
+--- ```
+---
+--- The returned table is an ordinary service definition: add or override any
+--- key (`static_files { port = 8080 }` then `.env = ...`) before passing it on.
+
+---@class StaticFilesOptions
+---@field port integer       TCP port to listen on
+---@field dir? string        directory to serve (default: the stack's directory)
+---@field bind? string       address to bind (default "127.0.0.1")
+
+---@param opts StaticFilesOptions
+---@return table service definition for `service "name" (...)`
+return function(opts)
+  assert(type(opts) == "table", "static_files: expected a table of options")
+  assert(math.type(opts.port) == "integer", "static_files: 'port' must be an integer")
+  local cmd = { "python3", "-u", "-m", "http.server", tostring(opts.port),
+                "--bind", opts.bind or "127.0.0.1" }
+  if opts.dir then
+    cmd[#cmd + 1] = "--directory"
+    cmd[#cmd + 1] = opts.dir
+  end
+  return {
+    cmd = cmd,
+    -- http.server exits cleanly on KeyboardInterrupt; TERM would also do.
+    stop = { signal = "INT", timeout = 5 },
+  }
+end
