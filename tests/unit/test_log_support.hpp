@@ -43,7 +43,10 @@ class Loop {
 public:
   Loop() { uv_loop_init(&m_loop); }
   ~Loop() {
-    for (int i = 0; i < 1000 && uv_run(&m_loop, UV_RUN_DEFAULT) != 0; ++i) {
+    // Background writes must finish; anything still active after that leaked.
+    run_until([this] { return m_loop.active_handles <= 1 && m_loop.active_reqs.count == 0; }, 20);
+    for (int i = 0; i < 10; ++i) {
+      uv_run(&m_loop, UV_RUN_NOWAIT);
     }
     CHECK(uv_loop_close(&m_loop) == 0);
   }
