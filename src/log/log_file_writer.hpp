@@ -1,0 +1,76 @@
+// Writes one log file from the loop without ever blocking it.
+//
+// Records are appended to a pending buffer on the loop thread; commit() hands
+// the buffer to libuv's threadpool, which writes it (rotating as needed) while
+// the next records accumulate. One write job is in flight per file, so a busy
+// service gets large batches and an idle one holds no buffer at all.
+//
+// Back-pressure: above k_high_water pending bytes the writer asks its feeders
+// to stop reading (the flow listener gets paused = true) and releases them
+// once a job has taken the backlog. Nothing is lost on a slow disk.
+//
+// Failure: a failed write is reported once per episode with spdlog, its batch
+// is dropped and counted, the feeders keep reading (a broken disk must not
+// stop the service), and writing is retried every k_retry_interval seconds.
+// A job in flight for longer than stall_timeout likewise releases the feeders
+// and drops what arrives until it returns. Either way a '!' record with the
+// number of dropped bytes marks the hole once writing works again.
+//
+// Lifetime: the state lives in a shared core that the in-flight job also
+// owns. Destroying the writer is always safe; the pending bytes are still
+// written (one attempt) and the job keeps the loop alive until it is done.
+#pragma once
+
+#include "log/log_file.hpp"
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace luvsup::log {
+
+class LogFileWriter {
+public:
+  static constexpr size_t k_high_water = 1u << 20;
+  static constexpr size_t k_low_water = 256u << 10;
+  static constexpr double k_retry_interval = 1.0;
+
+  // `service` names the service in luvsup's own log messages.
+  LogFileWriter(uv_loop_t* loop, std::string service, LogFileSettings settings);
+  ~LogFileWriter();
+  LogFileWriter(const LogFileWriter&) = delete;
+  LogFileWriter& operator=(const LogFileWriter&) = delete;
+
+  // Queues one record; `tag` is empty, "out" or "err". Counts it as dropped
+  // instead while writing is stalled, or failing with a full buffer.
+  void append(std::string_view timestamp, std::string_view tag, char mark,
+              std::string_view payload);
+  // Starts writing what was appended, unless a job is in flight or a retry is
+  // scheduled (then it goes with the next job).
+  void commit();
+  // New settings: apply from the next job; a new path is opened then. A new
+  // path also retries at once when writing was failing.
+  void update(LogFileSettings settings);
+  [[nodiscard]] const LogFileSettings& settings() const;
+
+  // Calls `done` once every byte appended so far is written or dropped; at
+  // once (before returning) when nothing is pending.
+  void flush(std::function<void()> done);
+  // Called with true when the feeders must stop reading, false to resume.
+  void set_flow_listener(std::function<void(bool paused)> listener);
+  [[nodiscard]] bool paused() const;
+  // True while no job is in flight, nothing is pending and no retry waits.
+  [[nodiscard]] bool idle() const;
+  // Service bytes dropped so far (for status and tests).
+  [[nodiscard]] uint64_t dropped_total() const;
+
+  class Core;  // defined in the .cpp; public so the threadpool trampolines see it
+
+private:
+  std::shared_ptr<Core> m_core;
+};
+
+}  // namespace luvsup::log
