@@ -265,9 +265,13 @@ function Loader:finish()
       end
     end
   end
+  local files, seen = {}, {}
+  for _, f in ipairs(self.files) do
+    if not seen[f] then files[#files + 1], seen[f] = f, true end
+  end
   return {
     name = self.name, file = self.path, dir = self.dir, log_dir = self.log_dir,
-    state_dir = self.state_dir, services = services, loaded_files = self.files,
+    state_dir = self.state_dir, services = services, loaded_files = files,
   }
 end
 

@@ -168,3 +168,40 @@ TEST_CASE("a policy that allocates without end hits the memory cap without crash
   CHECK(log.out.str().find("not enough memory") != std::string::npos);
   CHECK(f.def.lua->memory_in_use() < f.def.lua->memory_limit() / 2);  // the garbage was collected
 }
+
+TEST_CASE("a oneshot service restarts on failure at most 3 times within 60 seconds by default") {
+  luvsup::test::TempDir dir;
+  auto result = luvsup::lua::load_stack(dir.write("stack.lua", "service 'task' { cmd = 'x', oneshot = true }\n"));
+  auto& def = std::get<StackDefinition>(result);
+  std::deque<ExitRecord> history;
+  auto decide = [&](bool success, double time) {
+    ExitRecord rec;
+    rec.cause = success ? ExitCause::completed : ExitCause::crashed;
+    rec.success = success;
+    rec.uptime = 1;
+    rec.time = time;
+    history.push_back(rec);
+    const ServiceView view{"task", true, static_cast<int>(history.size()) - 1, history};
+    return def.services[0].restart->decide(view, history.back());
+  };
+  CHECK(decide(false, 1).delay.has_value());
+  CHECK(decide(false, 2).delay.has_value());
+  CHECK(decide(false, 3).delay.has_value());
+  RestartDecision d = decide(false, 4);
+  CHECK_FALSE(d.delay.has_value());
+  CHECK(d.reason == "3 restarts within 60s");
+  history.clear();
+  d = decide(true, 100);
+  CHECK_FALSE(d.delay.has_value());
+  CHECK(d.reason == "completed");
+}
+
+TEST_CASE("on-failure and never from the stack file decide through C++") {
+  PolicyFixture on_failure("'on-failure'");
+  CHECK(on_failure.exit(1, 1).delay.has_value());
+  RestartDecision d = on_failure.exit(1, 2, true);
+  CHECK_FALSE(d.delay.has_value());
+  CHECK(d.reason == "completed");
+  PolicyFixture never("'never'");
+  CHECK_FALSE(never.exit(1, 1).delay.has_value());
+}
