@@ -62,7 +62,7 @@ public:
 
 private:
   void grow(size_t needed) {
-    size_t cap = std::max({needed, m_capacity * 2, size_t{4096}});
+    size_t cap = std::max({needed, m_capacity * 2, size_t{64 * 1024}});
     std::unique_ptr<char[]> data(new char[cap]);
     if (m_size > 0) {
       std::memcpy(data.get(), m_data.get(), m_size);

@@ -35,8 +35,16 @@ public:
   uv::Timer& timer() {
     if (!m_timer) {
       m_timer.emplace(m_loop);
+      m_timer->unref();  // in-flight jobs keep the loop alive; timers need not
     }
     return *m_timer;
+  }
+  void release_if_idle() {
+    if (!m_in_flight && m_pending.empty() && !m_retry_scheduled) {
+      m_batch.release();
+      m_pending.release();
+      m_timer.reset();
+    }
   }
   void cancel_retry() {
     if (m_retry_scheduled) {
@@ -235,11 +243,13 @@ void LogFileWriter::Core::on_job_done() {
     start_job();
   }
   if (!m_in_flight && m_pending.empty()) {
-    // Idle: hold no buffers and, unless a retry waits, no timer.
-    m_batch.release();
-    m_pending.release();
-    if (!m_retry_scheduled) {
-      m_timer.reset();
+    // Idle. The buffers go after a short grace, not at once: a steady stream
+    // goes idle between chunks, and reallocating (and page-faulting) the
+    // buffers for every chunk costs more than the copy itself.
+    if (m_orphaned) {
+      release_if_idle();
+    } else if (!m_retry_scheduled) {
+      timer().start(k_idle_release, [this] { release_if_idle(); });
     }
     auto waiters = std::exchange(m_waiters, {});
     for (auto& done : waiters) {
@@ -264,9 +274,7 @@ LogFileWriter::~LogFileWriter() {
       }
     } catch (...) {
     }
-    if (!c.m_in_flight) {
-      c.m_timer.reset();
-    }
+    c.release_if_idle();
   }
 }
 

@@ -19,6 +19,9 @@
 // Lifetime: the state lives in a shared core that the in-flight job also
 // owns. Destroying the writer is always safe; the pending bytes are still
 // written (one attempt) and the job keeps the loop alive until it is done.
+// Timers (stall, retry, releasing buffers k_idle_release s after the last
+// write) exist only around activity and never keep the loop alive by
+// themselves.
 #pragma once
 
 #include "log/log_file.hpp"
@@ -37,6 +40,7 @@ public:
   static constexpr size_t k_high_water = 1u << 20;
   static constexpr size_t k_low_water = 256u << 10;
   static constexpr double k_retry_interval = 1.0;
+  static constexpr double k_idle_release = 1.0;  // seconds idle before the buffers are freed
 
   // `service` names the service in luvsup's own log messages.
   LogFileWriter(uv_loop_t* loop, std::string service, LogFileSettings settings);
@@ -63,6 +67,7 @@ public:
   void set_flow_listener(std::function<void(bool paused)> listener);
   [[nodiscard]] bool paused() const;
   // True while no job is in flight, nothing is pending and no retry waits.
+  // (Buffers are freed k_idle_release seconds after becoming idle.)
   [[nodiscard]] bool idle() const;
   // Service bytes dropped so far (for status and tests).
   [[nodiscard]] uint64_t dropped_total() const;

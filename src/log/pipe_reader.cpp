@@ -1,5 +1,6 @@
 #include "log/pipe_reader.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@ PipeReader::PipeReader(DataFn on_data, EndFn on_end)
 
 int PipeReader::open(uv_loop_t* loop, int fd) {
   close();
+  ::fcntl(fd, F_SETPIPE_SZ, k_pipe_size);  // best effort: a smaller pipe still works
   m_pipe = uv::UvHandle<uv_pipe_t>();
   if (int rc = uv_pipe_init(loop, m_pipe.get(), 0); rc != 0) {
     ::close(fd);

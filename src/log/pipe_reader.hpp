@@ -2,7 +2,9 @@
 //
 // libuv calls the read callback right after filling the buffer that the
 // allocation callback handed out, so all pipes of a loop thread can share one
-// 64 KiB buffer: an idle pipe holds no memory. pause()/resume() stop and
+// 256 KiB buffer: an idle pipe holds no memory. The pipe itself is enlarged
+// to k_pipe_size (the kernel allocates its pages only while they hold data),
+// so a busy service is read in few large chunks. pause()/resume() stop and
 // restart reading (uv_read_stop/uv_read_start) for back-pressure: the writer
 // then blocks on its own full pipe instead of anything being lost.
 #pragma once
@@ -21,13 +23,15 @@ public:
   // Called once when the pipe ends: 0 at end of file, else a libuv error code.
   using EndFn = std::function<void(int status)>;
 
-  static constexpr size_t k_buffer_size = 64 * 1024;
+  static constexpr size_t k_buffer_size = 256 * 1024;
+  static constexpr int k_pipe_size = 1 << 20;  // Linux's default pipe-max-size
 
   PipeReader(DataFn on_data, EndFn on_end);
   PipeReader(const PipeReader&) = delete;
   PipeReader& operator=(const PipeReader&) = delete;
 
-  // Takes ownership of `fd` (closed on failure too) and starts reading.
+  // Takes ownership of `fd` (closed on failure too), enlarges the pipe when
+  // allowed, and starts reading.
   // Returns 0 or a libuv error code.
   int open(uv_loop_t* loop, int fd);
   // Stops reading until resume(); harmless when closed.
