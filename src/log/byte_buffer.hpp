@@ -76,4 +76,4 @@ private:
   size_t m_capacity = 0;
 };
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

@@ -29,7 +29,7 @@ UniqueFd private_nonblocking(int fd, bool& is_socket) {
   if (reopened.valid()) {
     return reopened;
   }
-  UniqueFd dup(::fcntl(fd, F_DUPFD_CLOEXEC, 3));  // last resort: shares the flag
+  UniqueFd dup(::fcntl(fd, F_DUPFD_CLOEXEC, 3)); // last resort: shares the flag
   if (dup.valid()) {
     ::fcntl(dup.get(), F_SETFL, ::fcntl(dup.get(), F_GETFL) | O_NONBLOCK);
   }
@@ -38,14 +38,14 @@ UniqueFd private_nonblocking(int fd, bool& is_socket) {
 
 int color_of(std::string_view name) {
   static constexpr int k_palette[] = {36, 33, 32, 35, 34, 96, 93, 92, 95, 94};
-  uint32_t h = 2166136261u;  // FNV-1a: the same service keeps its colour across runs
+  uint32_t h = 2166136261u; // FNV-1a: the same service keeps its colour across runs
   for (unsigned char c : name) {
     h = (h ^ c) * 16777619u;
   }
   return k_palette[h % (sizeof k_palette / sizeof k_palette[0])];
 }
 
-}  // namespace
+} // namespace
 
 ConsoleView::ConsoleView(uv_loop_t* loop, int fd, bool color)
     : m_loop(loop), m_fd(private_nonblocking(fd, m_socket)), m_color(color) {
@@ -76,7 +76,7 @@ void ConsoleView::line(std::string_view service, std::string_view payload, bool 
   }
   m_backlog.append(service).append(pad + 1, ' ');
   if (m_color && is_stderr) {
-    m_backlog += "\x1b[0;31m|\x1b[0m ";  // a red bar tells stderr apart
+    m_backlog += "\x1b[0;31m|\x1b[0m "; // a red bar tells stderr apart
   } else {
     m_backlog += m_color ? "|\x1b[0m " : "| ";
   }
@@ -98,12 +98,12 @@ void ConsoleView::flush_backlog() {
     } else if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       break;
     } else {
-      m_broken = true;  // the terminal went away: stop showing output
+      m_broken = true; // the terminal went away: stop showing output
       break;
     }
   }
   if (m_broken || done == m_backlog.size()) {
-    std::string().swap(m_backlog);  // caught up: hold no memory
+    std::string().swap(m_backlog); // caught up: hold no memory
   } else {
     m_backlog.erase(0, done);
   }
@@ -116,7 +116,7 @@ void ConsoleView::watch_writable(bool on) {
   }
   if (on && !m_poll.initialised()) {
     if (uv_poll_init(m_loop, m_poll.get(), m_fd.get()) != 0) {
-      return;  // cannot be polled: the next line() retries instead
+      return; // cannot be polled: the next line() retries instead
     }
     m_poll.mark_initialised();
     m_poll->data = this;
@@ -139,12 +139,12 @@ void ConsoleView::watch_writable(bool on) {
     }
     self->flush_backlog();
     if (self->m_backlog.empty() && self->m_dropped > 0 && !self->m_broken) {
-      self->m_backlog = "luvsup: " + std::to_string(self->m_dropped) +
-                        " lines dropped (terminal too slow)\n";
+      self->m_backlog =
+          "luvsup: " + std::to_string(self->m_dropped) + " lines dropped (terminal too slow)\n";
       self->m_dropped = 0;
       self->flush_backlog();
     }
   });
 }
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

@@ -46,13 +46,13 @@ private:
   UniqueFd m_fd;
   bool m_color;
   bool m_socket = false;
-  bool m_broken = false;  // a write failed for good (EPIPE, EIO): show nothing more
+  bool m_broken = false; // a write failed for good (EPIPE, EIO): show nothing more
   size_t m_name_width = 0;
-  uint64_t m_dropped = 0;  // not yet announced
+  uint64_t m_dropped = 0; // not yet announced
   uint64_t m_dropped_total = 0;
-  std::string m_backlog;  // formatted, not yet written; empty (no memory) when caught up
-  uv::UvHandle<uv_poll_t> m_poll;  // waits for writability while a backlog exists
+  std::string m_backlog;          // formatted, not yet written; empty (no memory) when caught up
+  uv::UvHandle<uv_poll_t> m_poll; // waits for writability while a backlog exists
   bool m_polling = false;
 };
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

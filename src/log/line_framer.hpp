@@ -89,4 +89,4 @@ private:
   std::string m_partial;
 };
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

@@ -17,7 +17,7 @@ namespace {
 void make_parents(const std::string& path) {
   for (size_t slash = path.find('/', 1); slash != std::string::npos;
        slash = path.find('/', slash + 1)) {
-    ::mkdir(path.substr(0, slash).c_str(), 0755);  // EEXIST and others: open() will tell
+    ::mkdir(path.substr(0, slash).c_str(), 0755); // EEXIST and others: open() will tell
   }
 }
 
@@ -40,7 +40,7 @@ int write_all(int fd, std::string_view data, size_t& done) {
   return 0;
 }
 
-}  // namespace
+} // namespace
 
 int LogFile::open(const std::string& path) {
   m_fd.reset();
@@ -129,7 +129,7 @@ WriteOutcome LogFile::write(const LogFileSettings& s, std::string_view batch) {
       } else if (m_size > 0) {
         if (int err = rotate(s); err != 0) {
           out.rotate_error = err;
-          may_rotate = false;  // keep appending to the same file rather than lose output
+          may_rotate = false; // keep appending to the same file rather than lose output
         }
         if (int err = open(s.path); err != 0) {
           fail(out, err, batch, 0);
@@ -160,4 +160,4 @@ WriteOutcome LogFile::write(const LogFileSettings& s, std::string_view batch) {
   return out;
 }
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

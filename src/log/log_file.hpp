@@ -14,18 +14,18 @@
 namespace luvsup::log {
 
 struct LogFileSettings {
-  std::string path;               // absolute or relative to luvsup's cwd
-  uint64_t max_size = 10ull << 20;  // rotate before a record would pass this; 0 = never
-  unsigned keep = 5;              // rotated files kept: path.1 (newest) .. path.keep
-  double stall_timeout = 30.0;    // seconds; a write stuck longer has input dropped; 0 = never
+  std::string path;                // absolute or relative to luvsup's cwd
+  uint64_t max_size = 10ull << 20; // rotate before a record would pass this; 0 = never
+  unsigned keep = 5;               // rotated files kept: path.1 (newest) .. path.keep
+  double stall_timeout = 30.0;     // seconds; a write stuck longer has input dropped; 0 = never
   bool operator==(const LogFileSettings&) const = default;
 };
 
 struct WriteOutcome {
-  int error = 0;                  // errno of the failure that stopped the write; 0 = all written
-  uint64_t written = 0;           // bytes of the batch now in the file
-  uint64_t dropped_original = 0;  // service bytes in the records that were not written
-  int rotate_error = 0;           // errno of a failed rotation (the file grew past max_size)
+  int error = 0;                 // errno of the failure that stopped the write; 0 = all written
+  uint64_t written = 0;          // bytes of the batch now in the file
+  uint64_t dropped_original = 0; // service bytes in the records that were not written
+  int rotate_error = 0;          // errno of a failed rotation (the file grew past max_size)
 };
 
 class LogFile {
@@ -44,11 +44,11 @@ private:
   void fail(WriteOutcome& out, int err, std::string_view unwritten, size_t torn);
 
   UniqueFd m_fd;
-  std::string m_path;  // what m_fd has open
+  std::string m_path; // what m_fd has open
   uint64_t m_size = 0;
   bool m_regular = false;
   dev_t m_dev = 0;
   ino_t m_ino = 0;
 };
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

@@ -35,7 +35,7 @@ public:
   uv::Timer& timer() {
     if (!m_timer) {
       m_timer.emplace(m_loop);
-      m_timer->unref();  // in-flight jobs keep the loop alive; timers need not
+      m_timer->unref(); // in-flight jobs keep the loop alive; timers need not
     }
     return *m_timer;
   }
@@ -60,7 +60,7 @@ public:
   ByteBuffer m_pending;
   std::function<void(bool)> m_flow;
   std::vector<std::function<void()>> m_waiters;
-  std::optional<uv::Timer> m_timer;  // exists only while a job or a retry is pending
+  std::optional<uv::Timer> m_timer; // exists only while a job or a retry is pending
   bool m_in_flight = false;
   bool m_retry_scheduled = false;
   bool m_paused = false;
@@ -68,9 +68,9 @@ public:
   bool m_failing = false;
   bool m_orphaned = false;
   bool m_rotate_warned = false;
-  uint64_t m_dropped = 0;  // not yet announced by a marker
+  uint64_t m_dropped = 0; // not yet announced by a marker
   uint64_t m_dropped_total = 0;
-  uint64_t m_marker_count = 0;  // what the marker at the head of the job's batch announces
+  uint64_t m_marker_count = 0; // what the marker at the head of the job's batch announces
   std::string m_drop_reason;
 
   // Job state: the worker thread owns it while m_in_flight.
@@ -87,7 +87,7 @@ struct Job {
   std::shared_ptr<LogFileWriter::Core> core;
 };
 
-}  // namespace
+} // namespace
 
 void LogFileWriter::Core::append(std::string_view ts, std::string_view tag, char mark,
                                  std::string_view payload) {
@@ -112,7 +112,7 @@ void LogFileWriter::Core::set_paused(bool paused) {
   }
   m_paused = paused;
   if (m_flow) {
-    auto flow = m_flow;  // the listener may replace itself
+    auto flow = m_flow; // the listener may replace itself
     flow(paused);
   }
 }
@@ -150,7 +150,7 @@ void LogFileWriter::Core::start_job() {
       },
       [](uv_work_t* req, int) {
         std::unique_ptr<Job> done(static_cast<Job*>(req->data));
-        auto core = std::move(done->core);  // keeps an orphaned core alive through the call
+        auto core = std::move(done->core); // keeps an orphaned core alive through the call
         try {
           core->on_job_done();
         } catch (const std::exception& e) {
@@ -162,7 +162,7 @@ void LogFileWriter::Core::start_job() {
     on_job_done();
     return;
   }
-  job.release();  // owned by the request until the after-work callback
+  job.release(); // owned by the request until the after-work callback
   m_in_flight = true;
   if (!m_orphaned && m_settings.stall_timeout > 0) {
     timer().start(m_settings.stall_timeout, [this] { on_stall(); });
@@ -178,12 +178,13 @@ void LogFileWriter::Core::on_stall() {
   }
   m_stalled = true;
   if (!m_failing) {
-    m_drop_reason = fmt::format("log write stalled for more than {} s", m_job_settings.stall_timeout);
+    m_drop_reason =
+        fmt::format("log write stalled for more than {} s", m_job_settings.stall_timeout);
   }
   spdlog::error("{}: log write to {} stalled for more than {} s; output is dropped until it "
                 "completes",
                 m_service, m_job_settings.path, m_job_settings.stall_timeout);
-  set_paused(false);  // the service must not wait on a stuck disk
+  set_paused(false); // the service must not wait on a stuck disk
 }
 
 void LogFileWriter::Core::schedule_retry() {
@@ -206,8 +207,8 @@ void LogFileWriter::Core::on_job_done() {
   const WriteOutcome out = m_outcome;
   const bool was_stalled = std::exchange(m_stalled, false);
   if (out.rotate_error != 0 && !m_rotate_warned) {
-    spdlog::warn("{}: log rotation of {} failed: {}; the file grows past its size limit",
-                 m_service, m_job_settings.path, std::strerror(out.rotate_error));
+    spdlog::warn("{}: log rotation of {} failed: {}; the file grows past its size limit", m_service,
+                 m_job_settings.path, std::strerror(out.rotate_error));
   }
   m_rotate_warned = out.rotate_error != 0;
   if (out.error != 0) {
@@ -218,7 +219,7 @@ void LogFileWriter::Core::on_job_done() {
       spdlog::error("{}: log write failed: {}: {}; output is dropped until it recovers", m_service,
                     m_job_settings.path, std::strerror(out.error));
     }
-    set_paused(false);  // keep reading: a broken disk must not block the service
+    set_paused(false); // keep reading: a broken disk must not block the service
     if (m_orphaned || !m_waiters.empty()) {
       // Nobody can wait for the retry: what is pending now is dropped too.
       drop(original_size_of_records(m_pending.view()));
@@ -234,7 +235,7 @@ void LogFileWriter::Core::on_job_done() {
     m_failing = false;
     m_dropped -= m_marker_count;
     if (m_dropped > 0) {
-      append_marker(m_pending);  // right where the hole is: after what was kept
+      append_marker(m_pending); // right where the hole is: after what was kept
       m_dropped = 0;
     }
   }
@@ -253,7 +254,7 @@ void LogFileWriter::Core::on_job_done() {
     }
     auto waiters = std::exchange(m_waiters, {});
     for (auto& done : waiters) {
-      done();  // may destroy the writer; the caller holds the core
+      done(); // may destroy the writer; the caller holds the core
     }
   }
 }
@@ -295,12 +296,14 @@ void LogFileWriter::update(LogFileSettings settings) {
   const bool moved = settings.path != c.m_settings.path;
   c.m_settings = std::move(settings);
   if (moved && c.m_retry_scheduled) {
-    c.cancel_retry();  // the new path may well work: try it now
+    c.cancel_retry(); // the new path may well work: try it now
     c.start_job();
   }
 }
 
-const LogFileSettings& LogFileWriter::settings() const { return m_core->m_settings; }
+const LogFileSettings& LogFileWriter::settings() const {
+  return m_core->m_settings;
+}
 
 void LogFileWriter::flush(std::function<void()> done) {
   Core& c = *m_core;
@@ -319,13 +322,17 @@ void LogFileWriter::set_flow_listener(std::function<void(bool paused)> listener)
   m_core->m_flow = std::move(listener);
 }
 
-bool LogFileWriter::paused() const { return m_core->m_paused; }
+bool LogFileWriter::paused() const {
+  return m_core->m_paused;
+}
 
 bool LogFileWriter::idle() const {
   const Core& c = *m_core;
   return !c.m_in_flight && c.m_pending.empty() && !c.m_retry_scheduled;
 }
 
-uint64_t LogFileWriter::dropped_total() const { return m_core->m_dropped_total; }
+uint64_t LogFileWriter::dropped_total() const {
+  return m_core->m_dropped_total;
+}
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

@@ -40,7 +40,7 @@ public:
   static constexpr size_t k_high_water = 1u << 20;
   static constexpr size_t k_low_water = 256u << 10;
   static constexpr double k_retry_interval = 1.0;
-  static constexpr double k_idle_release = 1.0;  // seconds idle before the buffers are freed
+  static constexpr double k_idle_release = 1.0; // seconds idle before the buffers are freed
 
   // `service` names the service in luvsup's own log messages.
   LogFileWriter(uv_loop_t* loop, std::string service, LogFileSettings settings);
@@ -72,10 +72,10 @@ public:
   // Service bytes dropped so far (for status and tests).
   [[nodiscard]] uint64_t dropped_total() const;
 
-  class Core;  // defined in the .cpp; public so the threadpool trampolines see it
+  class Core; // defined in the .cpp; public so the threadpool trampolines see it
 
 private:
   std::shared_ptr<Core> m_core;
 };
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

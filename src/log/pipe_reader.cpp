@@ -17,14 +17,14 @@ char* shared_buffer() {
   return buffer;
 }
 
-}  // namespace
+} // namespace
 
 PipeReader::PipeReader(DataFn on_data, EndFn on_end)
     : m_on_data(std::move(on_data)), m_on_end(std::move(on_end)) {}
 
 int PipeReader::open(uv_loop_t* loop, int fd) {
   close();
-  ::fcntl(fd, F_SETPIPE_SZ, k_pipe_size);  // best effort: a smaller pipe still works
+  ::fcntl(fd, F_SETPIPE_SZ, k_pipe_size); // best effort: a smaller pipe still works
   m_pipe = uv::UvHandle<uv_pipe_t>();
   if (int rc = uv_pipe_init(loop, m_pipe.get(), 0); rc != 0) {
     ::close(fd);
@@ -53,7 +53,7 @@ void PipeReader::start() {
       [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
         auto* self = static_cast<PipeReader*>(stream->data);
         if (self == nullptr || nread == 0) {
-          return;  // closed meanwhile, or EAGAIN
+          return; // closed meanwhile, or EAGAIN
         }
         try {
           if (nread > 0) {
@@ -61,7 +61,7 @@ void PipeReader::start() {
           } else {
             uv_read_stop(stream);
             self->m_ended = true;
-            auto on_end = self->m_on_end;  // the callback may close or destroy this reader
+            auto on_end = self->m_on_end; // the callback may close or destroy this reader
             on_end(nread == UV_EOF ? 0 : static_cast<int>(nread));
           }
         } catch (const std::exception& e) {
@@ -97,13 +97,15 @@ void PipeReader::drain(size_t limit) {
       continue;
     }
     if (n <= 0) {
-      break;  // empty (EAGAIN), end of file or error: the caller closes anyway
+      break; // empty (EAGAIN), end of file or error: the caller closes anyway
     }
     limit -= static_cast<size_t>(n);
     m_on_data(std::string_view(buffer, static_cast<size_t>(n)));
   }
 }
 
-void PipeReader::close() { m_pipe.reset(); }
+void PipeReader::close() {
+  m_pipe.reset();
+}
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

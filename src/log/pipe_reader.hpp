@@ -24,7 +24,7 @@ public:
   using EndFn = std::function<void(int status)>;
 
   static constexpr size_t k_buffer_size = 256 * 1024;
-  static constexpr int k_pipe_size = 1 << 20;  // Linux's default pipe-max-size
+  static constexpr int k_pipe_size = 1 << 20; // Linux's default pipe-max-size
 
   PipeReader(DataFn on_data, EndFn on_end);
   PipeReader(const PipeReader&) = delete;
@@ -53,7 +53,7 @@ private:
   DataFn m_on_data;
   EndFn m_on_end;
   bool m_paused = false;
-  bool m_ended = false;  // end of file or error seen: never read again
+  bool m_ended = false; // end of file or error seen: never read again
 };
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

@@ -17,11 +17,11 @@ uint64_t original_size_of_records(std::string_view records) {
       at += 4;
     }
     if (rec.size() < at + 2) {
-      continue;  // not a record we wrote; counts for nothing
+      continue; // not a record we wrote; counts for nothing
     }
     total += original_size(rec[at], rec.size() - at - 2);
   }
   return total;
 }
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

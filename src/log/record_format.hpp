@@ -20,11 +20,11 @@
 namespace luvsup::log {
 
 namespace mark {
-inline constexpr char k_line = '|';          // a complete line; a newline followed
-inline constexpr char k_continued = '+';     // piece of a longer line, continued next
-inline constexpr char k_unterminated = '%';  // output ended without a newline
-inline constexpr char k_dropped = '!';       // luvsup: N bytes dropped (reason)
-}  // namespace mark
+inline constexpr char k_line = '|';         // a complete line; a newline followed
+inline constexpr char k_continued = '+';    // piece of a longer line, continued next
+inline constexpr char k_unterminated = '%'; // output ended without a newline
+inline constexpr char k_dropped = '!';      // luvsup: N bytes dropped (reason)
+} // namespace mark
 
 inline constexpr size_t k_timestamp_width = 23;
 
@@ -65,4 +65,4 @@ inline void append_record(ByteBuffer& out, std::string_view timestamp, std::stri
 // start at a record boundary. Used to count what a failed write dropped.
 uint64_t original_size_of_records(std::string_view records);
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

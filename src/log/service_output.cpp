@@ -18,8 +18,8 @@ struct ServiceOutput::Stream {
 
   PipeReader reader;
   LineFramer framer;
-  LogFileWriter* writer = nullptr;  // null: console only
-  std::string_view tag;             // "", "out" or "err"
+  LogFileWriter* writer = nullptr; // null: console only
+  std::string_view tag;            // "", "out" or "err"
   bool is_stderr = false;
 };
 
@@ -29,7 +29,7 @@ LogFileSettings settings_for(const core::LogSpec& spec, const std::string& path)
   return LogFileSettings{path, spec.max_size, spec.keep, spec.stall_timeout};
 }
 
-}  // namespace
+} // namespace
 
 ServiceOutput::ServiceOutput(uv_loop_t* loop, std::string service, const core::LogSpec& spec,
                              ConsoleView* console)
@@ -57,7 +57,7 @@ void ServiceOutput::attach(int out_fd, int err_fd) {
   const bool separate = err_fd >= 0;
   const bool own_err_file = separate && !m_spec.stderr_file.empty();
   if (!own_err_file) {
-    m_err_writer.reset();  // an old one still writes what it holds, then goes
+    m_err_writer.reset(); // an old one still writes what it holds, then goes
   } else if (!m_err_writer) {
     m_err_writer = make_writer(m_spec.stderr_file);
   } else {
@@ -134,9 +134,8 @@ void ServiceOutput::on_data(Stream& stream, std::string_view chunk) {
   char timestamp[k_timestamp_width];
   std::memcpy(timestamp, loop_timestamps().now().data(), sizeof timestamp);
   const std::string_view ts(timestamp, sizeof timestamp);
-  stream.framer.feed(chunk, [&](std::string_view payload, char mark) {
-    emit(stream, ts, payload, mark);
-  });
+  stream.framer.feed(chunk,
+                     [&](std::string_view payload, char mark) { emit(stream, ts, payload, mark); });
   if (stream.writer != nullptr) {
     stream.writer->commit();
   }
@@ -148,7 +147,7 @@ void ServiceOutput::on_end(Stream& stream, int status) {
   }
   end_stream(stream);
   if (!capturing() && m_on_closed) {
-    auto closed = m_on_closed;  // may destroy this object
+    auto closed = m_on_closed; // may destroy this object
     closed();
   }
 }
@@ -182,7 +181,7 @@ void ServiceOutput::update(const core::LogSpec& spec) {
 
 void ServiceOutput::flush(std::function<void()> done) {
   LogFileWriter* writers[2] = {m_out_writer.get(), m_err_writer.get()};
-  auto remaining = std::make_shared<int>(1);  // 1 for this call, so done runs once at the end
+  auto remaining = std::make_shared<int>(1); // 1 for this call, so done runs once at the end
   auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
   auto one_done = [remaining, shared_done] {
     if (--*remaining == 0) {
@@ -212,4 +211,4 @@ uint64_t ServiceOutput::dropped_bytes() const {
          (m_err_writer ? m_err_writer->dropped_total() : 0);
 }
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

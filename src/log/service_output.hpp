@@ -79,9 +79,9 @@ private:
   core::LogSpec m_spec;
   ConsoleView* m_console;
   std::unique_ptr<LogFileWriter> m_out_writer;
-  std::unique_ptr<LogFileWriter> m_err_writer;  // only with a separate stderr_file
-  std::unique_ptr<Stream> m_streams[2];         // stdout (or merged), stderr
+  std::unique_ptr<LogFileWriter> m_err_writer; // only with a separate stderr_file
+  std::unique_ptr<Stream> m_streams[2];        // stdout (or merged), stderr
   std::function<void()> m_on_closed;
 };
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

@@ -38,4 +38,4 @@ TimestampCache& loop_timestamps() {
   return cache;
 }
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

@@ -25,4 +25,4 @@ private:
 // The loop thread's cache, shared by every service's output.
 TimestampCache& loop_timestamps();
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

@@ -37,4 +37,4 @@ private:
   int m_fd = -1;
 };
 
-}  // namespace luvsup::log
+} // namespace luvsup::log

@@ -44,7 +44,7 @@ struct Pipe {
   }
 };
 
-}  // namespace
+} // namespace
 
 TEST_CASE("console lines carry the service name padded to the widest name so far") {
   Loop loop;
@@ -55,8 +55,8 @@ TEST_CASE("console lines carry the service name padded to the widest name so far
     console.line("cache", "ready", true);
     console.line("web", std::string("raw\0bytes", 9), false);
   }
-  CHECK(p.read_now() == "web | listening\ncache | ready\nweb   | " + std::string("raw\0bytes", 9) +
-                            "\n");
+  CHECK(p.read_now() ==
+        "web | listening\ncache | ready\nweb   | " + std::string("raw\0bytes", 9) + "\n");
 }
 
 TEST_CASE("console colours wrap the prefix only") {
@@ -77,7 +77,7 @@ TEST_CASE("a console nobody reads never blocks: lines are dropped, counted and a
   ConsoleView console(loop.get(), p.w, false);
   const std::string payload(200, 'x');
   const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 20000; ++i) {  // 4 MB against a 64 KiB pipe
+  for (int i = 0; i < 20000; ++i) { // 4 MB against a 64 KiB pipe
     console.line("svc", payload, false);
   }
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));

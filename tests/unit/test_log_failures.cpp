@@ -45,7 +45,8 @@ struct ServicePipe {
   }
   // Writes as much of `data` from `offset` as fits now; returns false on EAGAIN.
   bool push(const std::string& data, size_t& offset) {
-    const ssize_t n = ::write(w, data.data() + offset, std::min<size_t>(data.size() - offset, 4096));
+    const ssize_t n =
+        ::write(w, data.data() + offset, std::min<size_t>(data.size() - offset, 4096));
     if (n > 0) {
       offset += static_cast<size_t>(n);
       return true;
@@ -69,7 +70,8 @@ class FifoDrain {
 public:
   explicit FifoDrain(const std::string& path) {
     REQUIRE(::mkfifo(path.c_str(), 0644) == 0);
-    m_fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);  // the writer won't block in open
+    m_fd =
+        ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC); // the writer won't block in open
     REQUIRE(m_fd >= 0);
   }
   ~FifoDrain() {
@@ -86,7 +88,7 @@ public:
         if (n > 0) {
           m_text.append(buf, static_cast<size_t>(n));
         } else if (m_stop.load()) {
-          return;  // asked to stop and nothing more to read
+          return; // asked to stop and nothing more to read
         }
       }
     });
@@ -138,19 +140,19 @@ void finish(Loop& loop, ServiceOutput& out) {
   REQUIRE(loop.run_until([&] { return flushed; }));
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("a log writer that falls behind stops the pipe, and nothing is lost once it catches up") {
   TempDir dir;
   Loop loop;
   core::LogSpec spec;
   spec.file = dir.path("svc.fifo");
-  spec.stall_timeout = 0;  // never give up on the writer in this test
+  spec.stall_timeout = 0; // never give up on the writer in this test
   FifoDrain drain(spec.file);
   auto out = std::make_unique<ServiceOutput>(loop.get(), "svc", spec, nullptr);
   ServicePipe p;
   out->attach(p.r, -1);
-  const std::string input = numbered_lines(60000);  // 3.8 MB
+  const std::string input = numbered_lines(60000); // 3.8 MB
   size_t sent = 0;
   // Feed until luvsup holds the pipe back and the pipe is full.
   REQUIRE(loop.run_until([&] {
@@ -166,11 +168,13 @@ TEST_CASE("a log writer that falls behind stops the pipe, and nothing is lost on
   CHECK(out->held_back());
   CHECK(!p.push(input, sent));
   drain.start();
-  REQUIRE(loop.run_until([&] {
-    while (sent < input.size() && p.push(input, sent)) {
-    }
-    return sent == input.size();
-  }, 30));
+  REQUIRE(loop.run_until(
+      [&] {
+        while (sent < input.size() && p.push(input, sent)) {
+        }
+        return sent == input.size();
+      },
+      30));
   p.close_w();
   finish(loop, *out);
   CHECK(out->dropped_bytes() == 0);
@@ -197,7 +201,7 @@ TEST_CASE("a failing disk is reported, output is dropped, and a marker follows r
   sent = 0;
   REQUIRE(p.push(kept, sent));
   REQUIRE(loop.run_until([&] { return !out.held_back(); }));
-  spec.file = dir.path("svc.log");  // the user points the log somewhere that works
+  spec.file = dir.path("svc.log"); // the user points the log somewhere that works
   out.update(spec);
   p.close_w();
   finish(loop, out);
@@ -260,18 +264,20 @@ TEST_CASE("a stalled write releases the pipe, drops with a count, and marks the 
   CHECK(log.contains("stalled for more than 0.2 s"));
   CHECK(!out.held_back());
   drain.start();
-  REQUIRE(loop.run_until([&] {
-    while (sent < input.size() && p.push(input, sent)) {
-    }
-    return sent == input.size();
-  }, 30));
+  REQUIRE(loop.run_until(
+      [&] {
+        while (sent < input.size() && p.push(input, sent)) {
+        }
+        return sent == input.size();
+      },
+      30));
   p.close_w();
   finish(loop, out);
   const auto records = parse_records(drain.stop(), false);
   size_t marker = records.size();
   for (size_t i = 0; i < records.size(); ++i) {
     if (records[i].mark == '!') {
-      REQUIRE(marker == records.size());  // exactly one hole
+      REQUIRE(marker == records.size()); // exactly one hole
       marker = i;
     }
   }
@@ -294,7 +300,7 @@ TEST_CASE("destroying the service output mid-write still writes every pending by
   spec.file = dir.path("svc.fifo");
   spec.stall_timeout = 0;
   FifoDrain drain(spec.file);
-  const std::string input = numbered_lines(5000);  // 320 KB: more than the FIFO holds
+  const std::string input = numbered_lines(5000); // 320 KB: more than the FIFO holds
   {
     Loop loop;
     auto out = std::make_unique<ServiceOutput>(loop.get(), "svc", spec, nullptr);
@@ -309,8 +315,8 @@ TEST_CASE("destroying the service output mid-write still writes every pending by
       }
       return !out->capturing();
     }));
-    out.reset();  // the write job is stuck on the full FIFO right now
+    out.reset(); // the write job is stuck on the full FIFO right now
     drain.start();
-  }  // the loop runs until the background write is done
+  } // the loop runs until the background write is done
   CHECK(reconstruct(parse_records(drain.stop(), false)) == input);
 }

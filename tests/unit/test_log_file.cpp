@@ -28,7 +28,7 @@ std::string records(int from, int to, size_t width = 10) {
   return std::string(buf.view());
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("a log file is created with its parent directories, mode 0644, and appended to") {
   TempDir dir;
@@ -45,10 +45,10 @@ TEST_CASE("a log file is created with its parent directories, mode 0644, and app
 TEST_CASE("rotation keeps every record whole and keeps the configured number of files") {
   TempDir dir;
   LogFile file;
-  const std::string one = records(0, 1);  // 37 bytes per record
+  const std::string one = records(0, 1); // 37 bytes per record
   LogFileSettings s{dir.path("svc.log"), 10 * one.size() + 5, 3, 30};
   std::string all;
-  for (int i = 0; i < 100; i += 7) {  // batches that straddle the limit
+  for (int i = 0; i < 100; i += 7) { // batches that straddle the limit
     const std::string batch = records(i, i + 7);
     all += batch;
     REQUIRE(file.write(s, batch).error == 0);
@@ -59,7 +59,7 @@ TEST_CASE("rotation keeps every record whole and keeps the configured number of 
     const std::string text = read_file(s.path + suffix);
     REQUIRE(std::filesystem::exists(s.path + suffix));
     CHECK(text.size() <= s.max_size);
-    CHECK(text.size() % one.size() == 0);  // whole records only
+    CHECK(text.size() % one.size() == 0); // whole records only
     parse_records(text, false);
     kept += text;
   }
@@ -112,7 +112,7 @@ TEST_CASE("a failing write reports errno and counts the service bytes it dropped
   const WriteOutcome out = file.write(s, records(0, 3));
   CHECK(out.error == ENOSPC);
   CHECK(out.written == 0);
-  CHECK(out.dropped_original == 33);  // three 10-byte payloads and their newlines
+  CHECK(out.dropped_original == 33); // three 10-byte payloads and their newlines
 }
 
 TEST_CASE("an unopenable log path is an error, not a crash") {
@@ -120,7 +120,7 @@ TEST_CASE("an unopenable log path is an error, not a crash") {
   LogFile file;
   const std::string blocker = dir.path("plain");
   std::ofstream(blocker) << "not a directory";
-  LogFileSettings s{blocker + "/svc.log", 0, 5, 30};  // parent is a regular file
+  LogFileSettings s{blocker + "/svc.log", 0, 5, 30}; // parent is a regular file
   const WriteOutcome out = file.write(s, records(0, 1));
   CHECK(out.error == ENOTDIR);
   CHECK(out.dropped_original == 11);

@@ -29,7 +29,7 @@ Pieces frame(size_t max_line, const std::vector<std::string>& chunks, bool finis
   return out;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("complete lines become '|' records without their newline") {
   CHECK(frame(100, {"a\nbb\n\n"}) == Pieces{{"a", '|'}, {"bb", '|'}, {"", '|'}});
@@ -83,20 +83,21 @@ TEST_CASE("records are formatted with timestamp, optional tag, mark and payload"
   const std::string ts = "2026-01-02T03:04:05.678";
   append_record(buf, ts, "", '|', "hello");
   append_record(buf, ts, "err", '+', std::string("a\0b", 3));
-  CHECK(std::string(buf.view()) == ts + " | hello\n" + ts + " err + " + std::string("a\0b", 3) + "\n");
+  CHECK(std::string(buf.view()) ==
+        ts + " | hello\n" + ts + " err + " + std::string("a\0b", 3) + "\n");
 }
 
 TEST_CASE("original_size_of_records counts the service bytes the records stand for") {
   ByteBuffer buf;
   const std::string ts = "2026-01-02T03:04:05.678";
-  append_record(buf, ts, "", '|', "hello");       // 6
-  append_record(buf, ts, "", '+', "abc");         // 3
-  append_record(buf, ts, "", '%', "z");           // 1
-  append_record(buf, ts, "", '!', "luvsup: 3 bytes dropped (x)");  // 0
+  append_record(buf, ts, "", '|', "hello");                       // 6
+  append_record(buf, ts, "", '+', "abc");                         // 3
+  append_record(buf, ts, "", '%', "z");                           // 1
+  append_record(buf, ts, "", '!', "luvsup: 3 bytes dropped (x)"); // 0
   CHECK(original_size_of_records(buf.view()) == 10);
   ByteBuffer tagged;
   append_record(tagged, ts, "out", '|', "");      // 1
-  append_record(tagged, ts, "err", '+', "12345");  // 5
+  append_record(tagged, ts, "err", '+', "12345"); // 5
   CHECK(original_size_of_records(tagged.view()) == 6);
 }
 

@@ -33,7 +33,7 @@ struct Pipe {
       w = -1;
     }
   }
-  ~Pipe() { close_w(); }  // r belongs to the ServiceOutput
+  ~Pipe() { close_w(); } // r belongs to the ServiceOutput
 };
 
 core::LogSpec spec_for(const std::string& file) {
@@ -50,7 +50,7 @@ void finish(Loop& loop, ServiceOutput& out) {
   REQUIRE(loop.run_until([&] { return flushed; }));
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("service output reaches the log file framed, byte-exact, with marks") {
   TempDir dir;
@@ -101,7 +101,7 @@ TEST_CASE("random binary output is reconstructed exactly from the log file") {
   std::string input(4 << 20, '\0');
   for (auto& c : input) {
     const unsigned v = rng() % 600;
-    c = v < 3 ? '\n' : static_cast<char>(v & 0xff);  // lines of all lengths, some over max_line
+    c = v < 3 ? '\n' : static_cast<char>(v & 0xff); // lines of all lengths, some over max_line
   }
   std::thread producer([&] {
     write_all(p.w, input);
@@ -161,7 +161,7 @@ TEST_CASE("detach reads what the pipe holds and marks the unfinished line") {
   Pipe p;
   out.attach(p.r, -1);
   write_all(p.w, "whole\nhalf");
-  out.detach();  // without running the loop: the bytes are still in the pipe
+  out.detach(); // without running the loop: the bytes are still in the pipe
   CHECK(!out.capturing());
   bool flushed = false;
   out.flush([&] { flushed = true; });

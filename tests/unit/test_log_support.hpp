@@ -56,13 +56,14 @@ public:
   bool run_until(const std::function<bool()>& done, double seconds = 10.0) {
     uv_timer_t tick;
     uv_timer_init(&m_loop, &tick);
-    uv_timer_start(&tick, [](uv_timer_t*) {}, 2, 2);  // so UV_RUN_ONCE returns often
+    uv_timer_start(
+        &tick, [](uv_timer_t*) {}, 2, 2); // so UV_RUN_ONCE returns often
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (!done() && std::chrono::steady_clock::now() < deadline) {
       uv_run(&m_loop, UV_RUN_ONCE);
     }
     uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
-    uv_run(&m_loop, UV_RUN_NOWAIT);  // runs the close callback
+    uv_run(&m_loop, UV_RUN_NOWAIT); // runs the close callback
     return done();
   }
 
@@ -79,7 +80,7 @@ inline std::string read_file(const std::string& path) {
 
 struct Record {
   std::string timestamp;
-  std::string tag;  // "", "out" or "err"
+  std::string tag; // "", "out" or "err"
   char mark = 0;
   std::string payload;
 };
@@ -133,11 +134,11 @@ inline bool timestamp_well_formed(const std::string& ts) {
   }
   for (size_t i = 0; i < ts.size(); ++i) {
     const char c = ts[i];
-    const bool ok = i == 4 || i == 7 ? c == '-'
-                    : i == 10       ? c == 'T'
+    const bool ok = i == 4 || i == 7     ? c == '-'
+                    : i == 10            ? c == 'T'
                     : i == 13 || i == 16 ? c == ':'
-                    : i == 19       ? c == '.'
-                                    : (c >= '0' && c <= '9');
+                    : i == 19            ? c == '.'
+                                         : (c >= '0' && c <= '9');
     if (!ok) {
       return false;
     }
@@ -157,4 +158,4 @@ inline void write_all(int fd, const std::string& data) {
   }
 }
 
-}  // namespace luvsup::log::test
+} // namespace luvsup::log::test
