@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <memory>
 
 namespace luvsup::app {
@@ -76,6 +77,10 @@ int run_command(const cli::Options& options) {
   process::stop_leftovers(definition.state_dir, process::stack_hash(definition.file),
                           k_leftover_timeout);
 
+  // Each stuck log write (a hung disk) holds a threadpool thread until its
+  // stall timeout; libuv's default of 4 would let four such services starve
+  // every other log. Read by libuv when the pool first starts.
+  setenv("UV_THREADPOOL_SIZE", "16", 0);
   uv_loop_t loop;
   uv_loop_init(&loop);
   bool clean = false;

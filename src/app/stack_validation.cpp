@@ -26,7 +26,9 @@ std::variant<OrderedStack, std::string> load_and_order(const std::string& stack_
         first = &spec;
       }
     }
-    return fmt::format("{}:{}: {}", first->source_file, first->source_line, cycle->message());
+    // Name the file as the user did, like the DSL's own messages.
+    const std::string& file = first->source_file == definition.file ? stack_file : first->source_file;
+    return fmt::format("{}:{}: {}", file, first->source_line, cycle->message());
   }
   return OrderedStack{std::move(definition), std::move(std::get<core::StartLevels>(levels))};
 }

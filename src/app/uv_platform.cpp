@@ -28,7 +28,7 @@ private:
 UvPlatform::UvPlatform(uv_loop_t* loop, std::string stack_hash, std::string state_dir,
                        std::vector<core::ResourceLimit> base_limits, log::ConsoleView* console)
     : m_loop(loop), m_stack_hash(std::move(stack_hash)), m_records(std::move(state_dir)),
-      m_base_limits(std::move(base_limits)), m_console(console) {}
+      m_base_limits(std::move(base_limits)), m_console(console), m_save_timer(loop) {}
 
 UvPlatform::~UvPlatform() = default;
 
@@ -90,11 +90,18 @@ void UvPlatform::service_gone(const core::ServiceSpec& spec) {
 }
 
 void UvPlatform::save_records() {
-  // Without the records a killed luvsup's successor cannot find leftovers, but
-  // the services themselves are unaffected: warn and carry on.
-  if (auto error = m_records.save()) {
-    spdlog::warn("cannot save pid records: {}", *error);
+  // One write per loop turn, however many services started in it. Until it
+  // lands, a killed luvsup's successor still finds leftovers by their tag.
+  if (m_save_timer.active()) {
+    return;
   }
+  m_save_timer.start(0, [this] {
+    // Without the records, leftovers are found by tag alone; the services
+    // themselves are unaffected: warn and carry on.
+    if (auto error = m_records.save()) {
+      spdlog::warn("cannot save pid records: {}", *error);
+    }
+  });
 }
 
 void UvPlatform::flush_logs(std::function<void()> done) {

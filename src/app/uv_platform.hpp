@@ -6,6 +6,7 @@
 #include "log/service_output.hpp"
 #include "process/launch_spec.hpp"
 #include "process/pid_records.hpp"
+#include "uv/timer.hpp"
 
 #include <uv.h>
 
@@ -46,6 +47,7 @@ private:
   std::vector<core::ResourceLimit> m_base_limits;
   log::ConsoleView* m_console;
   std::map<std::string, std::unique_ptr<log::ServiceOutput>> m_outputs;
+  uv::Timer m_save_timer;
 };
 
 }  // namespace luvsup::app

@@ -32,6 +32,7 @@ std::string_view to_string(ServiceEvent event) {
   case ServiceEvent::stop_timeout: return "stop_timeout";
   case ServiceEvent::leftovers_gone: return "leftovers_gone";
   case ServiceEvent::backoff_done: return "backoff_done";
+  case ServiceEvent::kill: return "kill";
   }
   return "unknown";
 }
@@ -72,9 +73,11 @@ const Service::Transition Service::k_transitions[] = {
     {S::running, E::stop, &Service::begin_stop},
     {S::running, E::shutdown, &Service::begin_shutdown},
     {S::running, E::restart, &Service::begin_restart},
+    {S::running, E::kill, &Service::kill_now},
 
     {S::stopping, E::exited, &Service::on_exit_while_stopping},
     {S::stopping, E::stop_timeout, &Service::escalate_to_kill},
+    {S::stopping, E::kill, &Service::kill_now},
     {S::stopping, E::leftovers_gone, &Service::finish_stop},
     {S::stopping, E::stop, &Service::want_down},
     {S::stopping, E::shutdown, &Service::want_down},
@@ -238,8 +241,22 @@ void Service::on_exit_while_stopping() {
 void Service::escalate_to_kill() {
   spdlog::warn("{}: still running {}s after {}; sending SIGKILL", name(), m_spec->stop.timeout,
                signal_name(m_spec->stop.signal));
+  send_kill();
+}
+
+void Service::send_kill() {
   m_killed = true;
   m_platform.signal_service(*m_spec, m_pid, SIGKILL);
+}
+
+void Service::kill_now() {
+  if (m_state == ProcState::running) {
+    begin_shutdown();
+  }
+  m_wanted_up = false;
+  m_intent = StopIntent::stop;
+  spdlog::warn("{}: sending SIGKILL", name());
+  send_kill();
 }
 
 void Service::watch_leftovers() {

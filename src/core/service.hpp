@@ -50,6 +50,7 @@ enum class ServiceEvent {
   stop_timeout,   // the stop timeout elapsed with processes left
   leftovers_gone, // no process of the service remains
   backoff_done,   // the restart delay elapsed
+  kill,           // SIGKILL now and stop (a second interrupt)
 };
 std::string_view to_string(ServiceEvent event);
 
@@ -107,6 +108,8 @@ private:
   void on_main_exit();
   void on_exit_while_stopping();
   void escalate_to_kill();
+  void kill_now();
+  void send_kill();
   void finish_stop();
   void want_down();
   void want_restart_after_stop();

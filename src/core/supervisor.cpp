@@ -49,12 +49,10 @@ void Supervisor::shutdown(std::function<void(bool clean)> done) {
 
 void Supervisor::kill_all() {
   spdlog::warn("second interrupt: killing every service now");
-  for (const auto& service : m_services) {
-    if (service->has_process()) {
-      m_platform.signal_service(service->spec(), service->pid(), SIGKILL);
-    }
-  }
   m_shutting_down = true;
+  for (const auto& service : m_services) {
+    m_queue.emplace_back(service.get(), ServiceEvent::kill);
+  }
   drain();
 }
 

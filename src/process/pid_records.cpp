@@ -89,7 +89,10 @@ std::optional<std::string> PidRecords::save() const {
   if (!fd) {
     return failure("open " + tmp, errno);
   }
-  if (!write_all(fd.get(), text) || fsync(fd.get()) != 0) {
+  // No fsync: the records only have to survive luvsup being killed, which the
+  // rename covers. After a power loss the processes are gone too, and an fsync
+  // here would stall the event loop on every spawn.
+  if (!write_all(fd.get(), text)) {
     err = errno;
     unlink(tmp.c_str());
     return failure("write " + tmp, err);
@@ -99,11 +102,6 @@ std::optional<std::string> PidRecords::save() const {
     err = errno;
     unlink(tmp.c_str());
     return failure("rename " + tmp, err);
-  }
-  // Make the rename itself durable.
-  UniqueFd dir(open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir) {
-    fsync(dir.get());
   }
   return std::nullopt;
 }

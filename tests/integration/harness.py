@@ -152,7 +152,7 @@ class Luvsup:
     def count(self, pattern):
         return len(re.findall(pattern, self.log()))
 
-    def signal(self, sig):
+    def send(self, sig):
         self.proc.send_signal(sig)
 
     def wait(self, timeout=DEFAULT_TIMEOUT * 2):
@@ -163,7 +163,7 @@ class Luvsup:
 
     def stop(self, sig=signal.SIGTERM, timeout=DEFAULT_TIMEOUT * 2):
         """Asks luvsup to stop the stack; returns its exit code."""
-        self.signal(sig)
+        self.send(sig)
         return self.wait(timeout)
 
     def close(self):
@@ -246,9 +246,9 @@ class TestDir:
             if not self.exists(relpath):
                 return None
             text = self.read(relpath)
-            return text if predicate(text) else None
+            return (text,) if predicate(text) else None  # a tuple: an empty file is still "there"
 
-        return wait_until(ready, timeout, f"file {relpath}")
+        return wait_until(ready, timeout, f"file {relpath}")[0]
 
     def dump(self):
         for i, run in enumerate(self.runs):

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Runs one integration test, `module:function`, in its own temp directory."""
+import faulthandler
 import importlib
 import os
 import sys
@@ -11,6 +12,8 @@ import harness  # noqa: E402
 
 
 def main():
+    # A hung test shows where it hangs before the runner's timeout kills it.
+    faulthandler.dump_traceback_later(float(os.environ.get("LUVSUP_TEST_DUMP_AFTER", "170")), exit=True)
     module_name, func_name = sys.argv[1].split(":")
     module = importlib.import_module(module_name)
     with harness.TestDir(sys.argv[1]) as tdir:

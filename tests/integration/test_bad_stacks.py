@@ -13,7 +13,7 @@ CASES = [
     ('service "api" {\n  cmd = "true",\n  depends_on = { "db" },\n}\n',
      r"stack\.lua:3: service 'api': depends_on names unknown service 'db'"),
     ('service "a" { cmd = "true", depends_on = { "b" } }\nservice "b" { cmd = "true", depends_on = { "a" } }\n',
-     r"stack\.lua:\d+: dependency cycle: a -> b -> a"),
+     r"^stack\.lua:\d+: dependency cycle: a -> b -> a"),
     ('service "web" { cmd = "true" }\nservice "web" { cmd = "true" }\n',
      r"stack\.lua:2: .*duplicate.*'web'|stack\.lua:2: service 'web'.*already"),
     ('service "web" {\n  cmd = "true",\n  stop = { timeout = "ten seconds" },\n}\n',
@@ -23,13 +23,13 @@ CASES = [
     ('service "web" {\n  cmd = "true",\n  limits = { nofiles = 10 },\n}\n',
      r"stack\.lua:3: service 'web': .*limit.*'nofiles'.*nofile"),
     ('service "bad name!" { cmd = "true" }\n',
-     r"stack\.lua:1: .*service name 'bad name!'"),
+     r"stack\.lua:1: bad service name \"bad name!\": use letters, digits"),
     ('service "web" {\n  cmd = "true"\n  cwd = "x",\n}\n',
      r"stack\.lua:3: .*'}' expected"),
     ('local x = nil\nx.y = 1\n',
      r"stack\.lua:2: attempt to index"),
     ('service "web" {\n  cmd = { "sleep", 1 },\n  restart = "sometimes",\n}\n',
-     r"stack\.lua:3: service 'web': .*restart.*'sometimes'"),
+     r"stack\.lua:3: service 'web': key 'restart' unknown restart policy \"sometimes\""),
     ('service "web" { }\n',
      r"stack\.lua:1: service 'web': .*cmd"),
 ]
@@ -40,12 +40,12 @@ def test_every_bad_stack_case_is_reported_by_check_and_run(t):
     for i, (text, pattern) in enumerate(CASES):
         t.stack(text)
         rc, out, err = t.check()
-        if rc == 0 or not re.search(pattern, err):
+        if rc == 0 or not re.search(pattern, err, re.M):
             failures.append(f"check case {i}: rc={rc} stderr={err!r} wanted {pattern!r}")
             continue
         run = t.run()
         rc = run.wait()
-        if rc == 0 or not re.search(pattern, run.log()):
+        if rc == 0 or not re.search(pattern, run.log(), re.M):
             failures.append(f"run case {i}: rc={rc} log={run.log()!r}")
     check(not failures, "\n".join(failures))
     check(tagged_pids(t.file("stack.lua")) == [], "nothing started")

@@ -58,7 +58,7 @@ service "solo" {{
     first.wait_log(r"solo: started")
     old_main = int(t.wait_file("pids.txt", lambda s: s.strip()).split()[0])
     old_daemon = read_pid(t, "daemon.pid")
-    first.signal(signal.SIGKILL)
+    first.send(signal.SIGKILL)
     first.wait()
     check(pid_alive(old_main) and pid_alive(old_daemon), "the services outlived their supervisor")
     os.unlink(t.file("daemon.pid"))

@@ -83,7 +83,7 @@ def test_sighup_without_a_terminal_does_not_stop_the_stack(t):
     t.stack('service "s" { cmd = { "sleep", "1000" } }\n')
     run = t.run()
     run.wait_log(r"s: started")
-    run.signal(signal.SIGHUP)
+    run.send(signal.SIGHUP)
     run.wait_log(r"SIGHUP ignored")
     check(run.proc.poll() is None, "still running")
     check(run.stop() == 0, "clean")

@@ -271,3 +271,19 @@ TEST_CASE_FIXTURE(Fixture, "a dependent waiting for completed starts only after 
   exit("migrate", 0);
   CHECK(platform.spawned == std::vector<std::string>{"migrate", "app"});
 }
+
+TEST_CASE_FIXTURE(Fixture, "a kill during shutdown sends SIGKILL at once and counts as unclean") {
+  auto spec = make_spec("slow");
+  spec->stop.timeout = 300;
+  supervisor.add(spec);
+  supervisor.start_all();
+  bool finished = false, clean = true;
+  supervisor.shutdown([&](bool c) { finished = true; clean = c; });
+  supervisor.kill_all();
+  REQUIRE(platform.signals.size() == 2);
+  CHECK(platform.signals[1].sig == SIGKILL);
+  exit("slow", -1, SIGKILL);
+  platform.advance(0.1);
+  CHECK(finished);
+  CHECK_FALSE(clean);
+}
