@@ -14,22 +14,22 @@ namespace {
 
 // A descriptor for `fd` whose O_NONBLOCK is ours alone where possible: setting
 // it on a shared terminal would make every other writer of it see EAGAIN.
-UniqueFd private_nonblocking(int fd, bool& is_socket) {
+os::UniqueFd private_nonblocking(int fd, bool& is_socket) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
-    return UniqueFd();
+    return os::UniqueFd();
   }
   is_socket = S_ISSOCK(st.st_mode);
   if (S_ISREG(st.st_mode) || is_socket) {
     // A regular file never says EAGAIN; a socket gets MSG_DONTWAIT per send.
-    return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
+    return os::UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
   }
   const std::string self = "/proc/self/fd/" + std::to_string(fd);
-  UniqueFd reopened(::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  os::UniqueFd reopened(::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   if (reopened.valid()) {
     return reopened;
   }
-  UniqueFd dup(::fcntl(fd, F_DUPFD_CLOEXEC, 3)); // last resort: shares the flag
+  os::UniqueFd dup(::fcntl(fd, F_DUPFD_CLOEXEC, 3)); // last resort: shares the flag
   if (dup.valid()) {
     ::fcntl(dup.get(), F_SETFL, ::fcntl(dup.get(), F_GETFL) | O_NONBLOCK);
   }

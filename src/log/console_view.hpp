@@ -12,7 +12,7 @@
 // The service log files are unaffected: they lose nothing.
 #pragma once
 
-#include "log/unique_fd.hpp"
+#include "os/unique_fd.hpp"
 #include "uv/handle.hpp"
 
 #include <cstdint>
@@ -43,7 +43,7 @@ private:
   void watch_writable(bool on);
 
   uv_loop_t* m_loop;
-  UniqueFd m_fd;
+  os::UniqueFd m_fd;
   bool m_color;
   bool m_socket = false;
   bool m_broken = false; // a write failed for good (EPIPE, EIO): show nothing more

@@ -3,7 +3,7 @@
 // two threads at once (the writer keeps one job in flight per file).
 #pragma once
 
-#include "log/unique_fd.hpp"
+#include "os/unique_fd.hpp"
 
 #include <sys/types.h>
 
@@ -43,7 +43,7 @@ private:
   int rotate(const LogFileSettings& settings);
   void fail(WriteOutcome& out, int err, std::string_view unwritten, size_t torn);
 
-  UniqueFd m_fd;
+  os::UniqueFd m_fd;
   std::string m_path; // what m_fd has open
   uint64_t m_size = 0;
   bool m_regular = false;

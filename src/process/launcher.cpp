@@ -1,7 +1,7 @@
 #include "process/launcher.hpp"
 
 #include "process/child_setup.hpp"
-#include "process/unique_fd.hpp"
+#include "os/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -70,7 +70,7 @@ std::string describe(const ChildFailure& failure, const LaunchSpec& spec) {
 // A pipe with both ends close-on-exec (the child's dup2 onto 1 and 2 clears
 // the flag on the copies it keeps); the read end non-blocking for the loop
 // when asked.
-bool make_pipe(UniqueFd& read_end, UniqueFd& write_end, bool nonblocking_read = true) {
+bool make_pipe(os::UniqueFd& read_end, os::UniqueFd& write_end, bool nonblocking_read = true) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     return false;
@@ -103,7 +103,7 @@ void reap_blocking(pid_t pid) {
 }  // namespace
 
 std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate_stderr) {
-  UniqueFd out_r, out_w, err_r, err_w, report_r, report_w;
+  os::UniqueFd out_r, out_w, err_r, err_w, report_r, report_w;
   if (!make_pipe(out_r, out_w) || (separate_stderr && !make_pipe(err_r, err_w)) ||
       !make_pipe(report_r, report_w, false)) {
     return LaunchError{errno, "pipe"};

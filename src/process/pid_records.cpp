@@ -1,6 +1,6 @@
 #include "process/pid_records.hpp"
 
-#include "process/unique_fd.hpp"
+#include "os/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -85,7 +85,7 @@ std::optional<std::string> PidRecords::save() const {
   // directory never write into the same file.
   const std::string target = file_path();
   const std::string tmp = target + ".tmp." + std::to_string(getpid());
-  UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  os::UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd) {
     return failure("open " + tmp, errno);
   }

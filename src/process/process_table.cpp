@@ -1,7 +1,7 @@
 #include "process/process_table.hpp"
 
 #include "process/launch_spec.hpp"
-#include "process/unique_fd.hpp"
+#include "os/unique_fd.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@ namespace {
 
 // Reads a whole /proc file (they report size 0, so read until EOF).
 std::optional<std::string> read_proc_file(const std::string& path, size_t limit = 1u << 22) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  os::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     return std::nullopt;
   }

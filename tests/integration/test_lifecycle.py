@@ -68,7 +68,7 @@ service "{name}" {{
             + svc.format(name="db", deps=""))
     run = t.run()
     for name in ("db", "api", "web"):
-        t.wait_file(f"start-{name}")
+        t.wait_file(f"start-{name}", lambda s: s.endswith("\n"))
     check(run.stop() == 0, "clean shutdown")
     start = {n: float(t.read(f"start-{n}")) for n in ("db", "api", "web")}
     stop = {n: float(t.read(f"stop-{n}")) for n in ("db", "api", "web")}

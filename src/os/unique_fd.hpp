@@ -1,6 +1,6 @@
 // A move-only owner of one file descriptor, closed on destruction.
 //
-// Every descriptor the process code opens (pipes, /proc files, the pid record
+// Every descriptor luvsup opens (pipes, log files, /proc files, the pid record
 // file) goes through UniqueFd so that an early return never leaks one into the
 // next child luvsup starts.
 #pragma once
@@ -9,7 +9,7 @@
 
 #include <utility>
 
-namespace luvsup::process {
+namespace luvsup::os {
 
 class UniqueFd {
 public:
@@ -45,4 +45,4 @@ private:
   int m_fd = -1;
 };
 
-}  // namespace luvsup::process
+}  // namespace luvsup::os
