@@ -180,24 +180,16 @@ void Service::want_restart_after_stop() {
   m_intent = StopIntent::restart;
 }
 
-void Service::begin_stop() {
-  m_wanted_up = false;
-  m_intent = StopIntent::stop;
-  m_stop_cause = ExitCause::stopped_by_user;
-  send_stop_signal();
-}
+void Service::begin_stop() { stop_process(StopIntent::stop, ExitCause::stopped_by_user); }
 
-void Service::begin_shutdown() {
-  m_wanted_up = false;
-  m_intent = StopIntent::stop;
-  m_stop_cause = ExitCause::shutdown;
-  send_stop_signal();
-}
+void Service::begin_shutdown() { stop_process(StopIntent::stop, ExitCause::shutdown); }
 
-void Service::begin_restart() {
-  m_wanted_up = true;
-  m_intent = StopIntent::restart;
-  m_stop_cause = ExitCause::stopped_by_user;
+void Service::begin_restart() { stop_process(StopIntent::restart, ExitCause::stopped_by_user); }
+
+void Service::stop_process(StopIntent intent, ExitCause cause) {
+  m_wanted_up = intent == StopIntent::restart;
+  m_intent = intent;
+  m_stop_cause = cause;
   send_stop_signal();
 }
 

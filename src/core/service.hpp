@@ -116,6 +116,7 @@ private:
   void start_from_rest();
 
   void set_state(ProcState state);
+  void stop_process(StopIntent intent, ExitCause cause);
   void send_stop_signal();
   void watch_leftovers();
   void poll_leftovers();

@@ -47,23 +47,12 @@ core::ExitStatus exit_status_from_wait(int status) {
 }
 
 Reaper::Reaper(uv_loop_t* loop, std::function<void(pid_t, core::ExitStatus)> on_exit)
-    : m_loop(loop), m_on_exit(std::move(on_exit)) {
+    : m_loop(loop), m_on_exit(std::move(on_exit)), m_sigchld(loop, SIGCHLD, [this] { reap_now(); }) {
   m_subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
   if (!m_subreaper) {
     spdlog::warn("cannot become a child subreaper: {}; orphaned grandchildren go to init",
                  std::strerror(errno));
   }
-  uv_signal_init(loop, m_sigchld.get());
-  m_sigchld.mark_initialised();
-  m_sigchld->data = this;
-  uv_signal_start(
-      m_sigchld.get(),
-      [](uv_signal_t* handle, int) {
-        if (auto* self = static_cast<Reaper*>(handle->data)) {
-          self->reap_now();
-        }
-      },
-      SIGCHLD);
 }
 
 void Reaper::reap_now() {

@@ -10,7 +10,7 @@
 #pragma once
 
 #include "core/exit_record.hpp"
-#include "uv/handle.hpp"
+#include "uv/signal.hpp"
 
 #include <sys/types.h>
 
@@ -39,7 +39,7 @@ public:
 private:
   uv_loop_t* m_loop;
   std::function<void(pid_t, core::ExitStatus)> m_on_exit;
-  uv::UvHandle<uv_signal_t> m_sigchld;
+  uv::Signal m_sigchld;
   bool m_subreaper = false;
 };
 

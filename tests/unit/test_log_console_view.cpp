@@ -15,40 +15,9 @@ using namespace luvsup;
 using namespace luvsup::log;
 using namespace luvsup::log::test;
 
-namespace {
-
-struct Pipe {
-  int r = -1;
-  int w = -1;
-  Pipe() {
-    int fds[2];
-    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-    r = fds[0];
-    w = fds[1];
-  }
-  ~Pipe() {
-    ::close(r);
-    ::close(w);
-  }
-  // Reads what is there now without waiting.
-  std::string read_now() const {
-    std::string out;
-    char buf[65536];
-    const int flags = ::fcntl(r, F_GETFL);
-    ::fcntl(r, F_SETFL, flags | O_NONBLOCK);
-    for (ssize_t n; (n = ::read(r, buf, sizeof buf)) > 0;) {
-      out.append(buf, static_cast<size_t>(n));
-    }
-    ::fcntl(r, F_SETFL, flags);
-    return out;
-  }
-};
-
-} // namespace
-
 TEST_CASE("console lines carry the service name padded to the widest name so far") {
   Loop loop;
-  Pipe p;
+  TestPipe p;
   {
     ConsoleView console(loop.get(), p.w, false);
     console.line("web", "listening", false);
@@ -61,7 +30,7 @@ TEST_CASE("console lines carry the service name padded to the widest name so far
 
 TEST_CASE("console colours wrap the prefix only") {
   Loop loop;
-  Pipe p;
+  TestPipe p;
   {
     ConsoleView console(loop.get(), p.w, true);
     console.line("web", "hello", false);
@@ -73,7 +42,7 @@ TEST_CASE("console colours wrap the prefix only") {
 
 TEST_CASE("a console nobody reads never blocks: lines are dropped, counted and announced") {
   Loop loop;
-  Pipe p;
+  TestPipe p;
   ConsoleView console(loop.get(), p.w, false);
   const std::string payload(200, 'x');
   const auto start = std::chrono::steady_clock::now();
@@ -99,7 +68,7 @@ TEST_CASE("a console nobody reads never blocks: lines are dropped, counted and a
 TEST_CASE("service output shows each line on the console as well as in the log") {
   TempDir dir;
   Loop loop;
-  Pipe console_pipe;
+  TestPipe console_pipe;
   ConsoleView console(loop.get(), console_pipe.w, false);
   core::LogSpec spec;
   spec.file = dir.path("svc.log");

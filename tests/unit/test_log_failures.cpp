@@ -25,36 +25,6 @@ using namespace luvsup::log::test;
 
 namespace {
 
-// A service pipe whose write end the test feeds without blocking.
-struct ServicePipe {
-  int r = -1;
-  int w = -1;
-  ServicePipe() {
-    int fds[2];
-    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-    r = fds[0];
-    w = fds[1];
-    ::fcntl(w, F_SETFL, O_NONBLOCK);
-  }
-  ~ServicePipe() { close_w(); }
-  void close_w() {
-    if (w >= 0) {
-      ::close(w);
-      w = -1;
-    }
-  }
-  // Writes as much of `data` from `offset` as fits now; returns false on EAGAIN.
-  bool push(const std::string& data, size_t& offset) {
-    const ssize_t n =
-        ::write(w, data.data() + offset, std::min<size_t>(data.size() - offset, 4096));
-    if (n > 0) {
-      offset += static_cast<size_t>(n);
-      return true;
-    }
-    return false;
-  }
-};
-
 std::string numbered_lines(int count) {
   std::string out;
   for (int i = 0; i < count; ++i) {
@@ -150,8 +120,9 @@ TEST_CASE("a log writer that falls behind stops the pipe, and nothing is lost on
   spec.stall_timeout = 0; // never give up on the writer in this test
   FifoDrain drain(spec.file);
   auto out = std::make_unique<ServiceOutput>(loop.get(), "svc", spec, nullptr);
-  ServicePipe p;
-  out->attach(p.r, -1);
+  TestPipe p;
+  ::fcntl(p.w, F_SETFL, O_NONBLOCK);
+  out->attach(p.take_read(), -1);
   const std::string input = numbered_lines(60000); // 3.8 MB
   size_t sent = 0;
   // Feed until luvsup holds the pipe back and the pipe is full.
@@ -188,8 +159,9 @@ TEST_CASE("a failing disk is reported, output is dropped, and a marker follows r
   core::LogSpec spec;
   spec.file = "/dev/full";
   ServiceOutput out(loop.get(), "svc", spec, nullptr);
-  ServicePipe p;
-  out.attach(p.r, -1);
+  TestPipe p;
+  ::fcntl(p.w, F_SETFL, O_NONBLOCK);
+  out.attach(p.take_read(), -1);
   size_t sent = 0;
   const std::string lost = "lost one\nlost two\n";
   REQUIRE(p.push(lost, sent));
@@ -223,8 +195,9 @@ TEST_CASE("writing is retried and recovers by itself once the disk works again")
   core::LogSpec spec;
   spec.file = blocker + "/svc.log";
   ServiceOutput out(loop.get(), "svc", spec, nullptr);
-  ServicePipe p;
-  out.attach(p.r, -1);
+  TestPipe p;
+  ::fcntl(p.w, F_SETFL, O_NONBLOCK);
+  out.attach(p.take_read(), -1);
   size_t sent = 0;
   REQUIRE(p.push(std::string("early\n"), sent));
   REQUIRE(loop.run_until([&] { return out.dropped_bytes() == 6; }));
@@ -251,8 +224,9 @@ TEST_CASE("a stalled write releases the pipe, drops with a count, and marks the 
   spec.stall_timeout = 0.2;
   FifoDrain drain(spec.file);
   ServiceOutput out(loop.get(), "svc", spec, nullptr);
-  ServicePipe p;
-  out.attach(p.r, -1);
+  TestPipe p;
+  ::fcntl(p.w, F_SETFL, O_NONBLOCK);
+  out.attach(p.take_read(), -1);
   const std::string input = numbered_lines(200000);
   size_t sent = 0;
   // The FIFO fills, the write job blocks, the stall timeout passes, input is dropped.
@@ -304,8 +278,9 @@ TEST_CASE("destroying the service output mid-write still writes every pending by
   {
     Loop loop;
     auto out = std::make_unique<ServiceOutput>(loop.get(), "svc", spec, nullptr);
-    ServicePipe p;
-    out->attach(p.r, -1);
+    TestPipe p;
+  ::fcntl(p.w, F_SETFL, O_NONBLOCK);
+    out->attach(p.take_read(), -1);
     size_t sent = 0;
     REQUIRE(loop.run_until([&] {
       while (sent < input.size() && p.push(input, sent)) {

@@ -18,24 +18,6 @@ using namespace luvsup::log::test;
 
 namespace {
 
-struct Pipe {
-  int r = -1;
-  int w = -1;
-  Pipe() {
-    int fds[2];
-    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-    r = fds[0];
-    w = fds[1];
-  }
-  void close_w() {
-    if (w >= 0) {
-      ::close(w);
-      w = -1;
-    }
-  }
-  ~Pipe() { close_w(); } // r belongs to the ServiceOutput
-};
-
 core::LogSpec spec_for(const std::string& file) {
   core::LogSpec spec;
   spec.file = file;
@@ -58,8 +40,8 @@ TEST_CASE("service output reaches the log file framed, byte-exact, with marks") 
   auto spec = spec_for(dir.path("logs/svc.log"));
   spec.max_line = 16;
   ServiceOutput out(loop.get(), "svc", spec, nullptr);
-  Pipe p;
-  out.attach(p.r, -1);
+  TestPipe p;
+  out.attach(p.take_read(), -1);
   const std::string nul = std::string("nul\0byte", 8);
   const std::string input = "hello\n" + nul + "\n\xff\xfe bad utf8\ncrlf\r\n" +
                             std::string(40, 'L') + "\n" + "tail without newline";
@@ -95,8 +77,8 @@ TEST_CASE("random binary output is reconstructed exactly from the log file") {
   spec.max_line = 1000;
   spec.max_size = 0;
   ServiceOutput out(loop.get(), "svc", spec, nullptr);
-  Pipe p;
-  out.attach(p.r, -1);
+  TestPipe p;
+  out.attach(p.take_read(), -1);
   std::mt19937 rng(42);
   std::string input(4 << 20, '\0');
   for (auto& c : input) {
@@ -120,9 +102,9 @@ TEST_CASE("separated streams share the file tagged out and err") {
   auto spec = spec_for(dir.path("svc.log"));
   spec.separate_stderr = true;
   ServiceOutput out(loop.get(), "svc", spec, nullptr);
-  Pipe o;
-  Pipe e;
-  out.attach(o.r, e.r);
+  TestPipe o;
+  TestPipe e;
+  out.attach(o.take_read(), e.take_read());
   write_all(o.w, "to stdout\nmore out\n");
   write_all(e.w, "to stderr\npartial err");
   o.close_w();
@@ -141,9 +123,9 @@ TEST_CASE("stderr goes to its own file, untagged, when stderr_file is set") {
   spec.separate_stderr = true;
   spec.stderr_file = dir.path("err.log");
   ServiceOutput out(loop.get(), "svc", spec, nullptr);
-  Pipe o;
-  Pipe e;
-  out.attach(o.r, e.r);
+  TestPipe o;
+  TestPipe e;
+  out.attach(o.take_read(), e.take_read());
   write_all(o.w, "out line\n");
   write_all(e.w, "err line\n");
   o.close_w();
@@ -158,8 +140,8 @@ TEST_CASE("detach reads what the pipe holds and marks the unfinished line") {
   Loop loop;
   auto spec = spec_for(dir.path("svc.log"));
   ServiceOutput out(loop.get(), "svc", spec, nullptr);
-  Pipe p;
-  out.attach(p.r, -1);
+  TestPipe p;
+  out.attach(p.take_read(), -1);
   write_all(p.w, "whole\nhalf");
   out.detach(); // without running the loop: the bytes are still in the pipe
   CHECK(!out.capturing());
@@ -180,8 +162,8 @@ TEST_CASE("a restarted process appends to the same log and the closed callback f
   int closed = 0;
   out.set_closed_callback([&] { ++closed; });
   for (const char* text : {"first run\n", "second run\n"}) {
-    Pipe p;
-    out.attach(p.r, -1);
+    TestPipe p;
+    out.attach(p.take_read(), -1);
     write_all(p.w, text);
     p.close_w();
     REQUIRE(loop.run_until([&] { return !out.capturing(); }));
@@ -198,8 +180,8 @@ TEST_CASE("rotation through the service output loses no line") {
   spec.max_size = 64 * 1024;
   spec.keep = 100;
   ServiceOutput out(loop.get(), "svc", spec, nullptr);
-  Pipe p;
-  out.attach(p.r, -1);
+  TestPipe p;
+  out.attach(p.take_read(), -1);
   std::string input;
   for (int i = 0; i < 20000; ++i) {
     input += "line " + std::to_string(i) + " of the rotation test\n";

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <doctest/doctest.h>
+#include <utility>
+#include <algorithm>
+#include <fcntl.h>
 #include <uv.h>
 
 #include <chrono>
@@ -157,5 +160,58 @@ inline void write_all(int fd, const std::string& data) {
     done += static_cast<size_t>(n);
   }
 }
+
+
+// A pipe between a test and the code under test. The test keeps the write
+// end; the read end is closed with the pipe unless handed over with
+// take_read() (ServiceOutput::attach takes ownership of what it gets).
+struct TestPipe {
+  int r = -1;
+  int w = -1;
+  TestPipe() {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    r = fds[0];
+    w = fds[1];
+  }
+  TestPipe(const TestPipe&) = delete;
+  TestPipe& operator=(const TestPipe&) = delete;
+  ~TestPipe() {
+    close_w();
+    if (r >= 0) {
+      ::close(r);
+    }
+  }
+  int take_read() { return std::exchange(r, -1); }
+  void close_w() {
+    if (w >= 0) {
+      ::close(w);
+      w = -1;
+    }
+  }
+  // Writes as much of `data` from `offset` as fits now; false when the pipe is
+  // full (the write end must be non-blocking).
+  bool push(const std::string& data, size_t& offset) {
+    const ssize_t n =
+        ::write(w, data.data() + offset, std::min<size_t>(data.size() - offset, 4096));
+    if (n > 0) {
+      offset += static_cast<size_t>(n);
+      return true;
+    }
+    return false;
+  }
+  // Reads what the pipe holds now without waiting.
+  std::string read_now() const {
+    std::string out;
+    char buf[65536];
+    const int flags = ::fcntl(r, F_GETFL);
+    ::fcntl(r, F_SETFL, flags | O_NONBLOCK);
+    for (ssize_t n; (n = ::read(r, buf, sizeof buf)) > 0;) {
+      out.append(buf, static_cast<size_t>(n));
+    }
+    ::fcntl(r, F_SETFL, flags);
+    return out;
+  }
+};
 
 } // namespace luvsup::log::test
