@@ -5,6 +5,7 @@ Ends with one line: "N passed, N failed"."""
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -48,16 +49,20 @@ def discover(pattern):
 
 def run_one(build, name, timeout):
     start = time.monotonic()
-    env = dict(os.environ, LUVSUP_BUILD=os.path.join(ROOT, build))
+    env = dict(os.environ, LUVSUP_BUILD=os.path.join(ROOT, build),
+               LUVSUP_TEST_TIME_LIMIT=str(max(10, timeout - 20)))
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "integration", "run_one.py"), name],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     try:
-        proc = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "integration", "run_one.py"), name],
-                              cwd=ROOT, env=env, capture_output=True, text=True, errors="replace",
-                              timeout=timeout)
-        ok, out = proc.returncode == 0, proc.stdout + proc.stderr
-    except subprocess.TimeoutExpired as e:
+        out, _ = proc.communicate(timeout=timeout)
+        ok = proc.returncode == 0
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the test and anything it started in its group
+        out, _ = proc.communicate()
         ok = False
-        out = f"timed out after {timeout}s\n" + (e.stdout or b"").decode(errors="replace") \
-            + (e.stderr or b"").decode(errors="replace")
+        out = f"timed out after {timeout}s\n".encode() + (out or b"")
+    out = out.decode(errors="replace")
     return name, ok, out, time.monotonic() - start
 
 

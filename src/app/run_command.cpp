@@ -9,12 +9,14 @@
 #include "process/reaper.hpp"
 #include "process/stack_hash.hpp"
 #include "uv/signal.hpp"
+#include "uv/timer.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <memory>
@@ -25,6 +27,14 @@ namespace {
 
 // How long leftovers of a killed luvsup get to exit before SIGKILL.
 constexpr double k_leftover_timeout = 10.0;
+
+double longest_stall_timeout(const lua::StackDefinition& definition) {
+  double longest = 1.0;
+  for (const auto& spec : definition.services) {
+    longest = std::max(longest, spec.log.stall_timeout);
+  }
+  return longest;
+}
 
 bool has_controlling_terminal() {
   const int fd = ::open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
@@ -84,16 +94,30 @@ int run_command(const cli::Options& options) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   bool clean = false;
+  bool logs_stuck = false;
   {
     Session session(&loop, stack, options, std::move(base_limits));
     auto& supervisor = session.supervisor;
     for (const auto& spec : definition.services) {
       supervisor.add(std::make_shared<const core::ServiceSpec>(spec));
     }
+    // A log write stuck on a hung disk may hold output for its stall timeout
+    // and no longer: the shutdown does not wait for it beyond that.
+    uv::Timer flush_deadline(&loop);
+    const double flush_bound = longest_stall_timeout(definition);
     auto begin_shutdown = [&] {
       supervisor.shutdown([&](bool was_clean) {
         clean = was_clean;
-        session.platform.flush_logs([&] { uv_stop(&loop); });
+        flush_deadline.start(flush_bound, [&] {
+          spdlog::error("service logs still not written after {}s (a stuck disk?); exiting anyway",
+                        flush_bound);
+          logs_stuck = true;
+          uv_stop(&loop);
+        });
+        session.platform.flush_logs([&] {
+          flush_deadline.stop();
+          uv_stop(&loop);
+        });
       });
     };
     int interrupts = 0;
@@ -117,6 +141,13 @@ int run_command(const cli::Options& options) {
 
     supervisor.start_all();
     uv_run(&loop, UV_RUN_DEFAULT);
+    if (logs_stuck) {
+      // A pool thread is blocked in a write that may never return; closing the
+      // loop or running exit handlers would wait for it (libuv joins its pool
+      // at exit). Every service is already stopped.
+      stop_own_log();
+      std::_Exit(k_exit_failure);
+    }
   }
   // Run the close callbacks of every handle the session owned.
   uv_run(&loop, UV_RUN_DEFAULT);

@@ -3,6 +3,7 @@
 import faulthandler
 import importlib
 import os
+import signal
 import sys
 import traceback
 
@@ -11,9 +12,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 
+def on_time_limit(signum, frame):
+    raise harness.TestFailure("the test ran past its time limit")
+
+
 def main():
-    # A hung test shows where it hangs before the runner's timeout kills it.
-    faulthandler.dump_traceback_later(float(os.environ.get("LUVSUP_TEST_DUMP_AFTER", "170")), exit=True)
+    # A hung test fails with its traceback before the runner's timeout, so
+    # its cleanup still kills what it started; the dump is a last resort.
+    limit = int(os.environ.get("LUVSUP_TEST_TIME_LIMIT", "160"))
+    signal.signal(signal.SIGALRM, on_time_limit)
+    signal.alarm(limit)
+    faulthandler.dump_traceback_later(limit + 10, exit=True)
     module_name, func_name = sys.argv[1].split(":")
     module = importlib.import_module(module_name)
     with harness.TestDir(sys.argv[1]) as tdir:

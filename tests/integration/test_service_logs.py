@@ -163,3 +163,21 @@ service "other" { cmd = "exit 1", restart = require("luvsup.backoff").fixed { de
     finally:
         subprocess.run(["umount", "-l", t.file("logs")])
     check(tagged_pids(t.file("stack.lua")) == [], "nothing left")
+
+
+def test_a_log_write_stuck_forever_does_not_hang_the_shutdown(t):
+    # A FIFO nobody ever opens for reading: opening it for writing never returns.
+    os.makedirs(t.file("logs"))
+    os.mkfifo(t.file("logs/stuck.log"))
+    t.stack('''
+stack { defaults = { log = { stall_timeout = 1 } } }
+service "stuck" { cmd = "echo hello; exec sleep 1000" }
+service "fine" { cmd = "echo fine; exec sleep 1000" }
+''')
+    run = t.run()
+    run.wait_log(r"stuck: started")
+    wait_until(lambda: b"fine" in t.service_log("fine"), what="the other service's log")
+    rc = run.stop(timeout=30)
+    check(rc == 1, f"a shutdown that could not write every log is not clean, got {rc}")
+    check("service logs still not written after" in run.log(), "the stuck disk is reported")
+    check(tagged_pids(t.file("stack.lua")) == [], "every service stopped")
