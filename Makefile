@@ -74,14 +74,16 @@ $(BUILD)/libluvsup.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/obj/%.o: %.cpp
+# Order-only on deps: with -j, nothing compiles before missing packages are
+# installed (the pkg-config flags are expanded only when a recipe runs).
+$(BUILD)/obj/%.o: %.cpp | deps
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
 $(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libluvsup.a | $(TEST_HELPERS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/helpers/%: tests/helpers/%.c
+$(BUILD)/helpers/%: tests/helpers/%.c | deps
 	@mkdir -p $(@D)
 	$(CC) -O1 -g -Wall -Wextra -o $@ $<
 
@@ -91,7 +93,7 @@ test: test-deps all $(BUILD)/unit_tests $(TEST_HELPERS)
 	@python3 tests/run_all.py --build $(BUILD)
 
 check-asan:
-	$(MAKE) BUILD=build-asan SANITIZE=1 test
+	$(MAKE) -j$(shell nproc) BUILD=build-asan SANITIZE=1 test
 
 demo: all
 	@echo "luvsup demo: Ctrl-C stops the stack"
