@@ -9,11 +9,16 @@
 namespace luvsup::app {
 
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text) {
+  // spdlog spells two levels "warning" and "error"; accept the short forms too.
+  if (text == "warn") {
+    return spdlog::level::warn;
+  }
+  if (text == "err") {
+    return spdlog::level::err;
+  }
   for (auto level : {spdlog::level::trace, spdlog::level::debug, spdlog::level::info,
                      spdlog::level::warn, spdlog::level::err, spdlog::level::off}) {
-    if (text == spdlog::level::to_string_view(level).data() ||
-        (level == spdlog::level::err && text == "error") ||
-        (level == spdlog::level::warn && text == "warning")) {
+    if (text == spdlog::level::to_string_view(level)) {
       return level;
     }
   }

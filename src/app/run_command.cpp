@@ -1,4 +1,5 @@
 #include "app/commands.hpp"
+#include "app/instance_lock.hpp"
 #include "app/own_log.hpp"
 #include "app/stack_validation.hpp"
 #include "app/uv_platform.hpp"
@@ -78,6 +79,12 @@ int run_command(const cli::Options& options) {
   const auto& stack = std::get<OrderedStack>(checked);
   const auto& definition = stack.definition;
 
+  auto lock = InstanceLock::acquire(definition.state_dir);
+  if (auto* error = std::get_if<std::string>(&lock)) {
+    fmt::print(stderr, "luvsup: {}: {}\n", options.stack_file, *error);
+    return k_exit_failure;
+  }
+
   // Losing stderr or a log pipe must never kill the supervisor.
   ::signal(SIGPIPE, SIG_IGN);
   start_own_log(options.log_level, options.color);
@@ -95,27 +102,40 @@ int run_command(const cli::Options& options) {
   uv_loop_init(&loop);
   bool clean = false;
   bool logs_stuck = false;
+  // A log write stuck on a hung disk may hold output for its stall timeout
+  // and no longer: neither the shutdown flush nor the final close pass (which
+  // writes what the closing pipes still held) waits for it beyond that.
+  const double flush_bound = longest_stall_timeout(definition);
+  auto flush_deadline = std::make_unique<uv::Timer>(&loop);
+  auto arm_flush_deadline = [&] {
+    flush_deadline->start(flush_bound, [&] {
+      spdlog::error("service logs still not written after {}s (a stuck disk?); exiting anyway",
+                    flush_bound);
+      logs_stuck = true;
+      uv_stop(&loop);
+    });
+  };
+  auto exit_if_logs_stuck = [&] {
+    if (logs_stuck) {
+      // A pool thread is blocked in a write that may never return; closing the
+      // loop or running exit handlers would wait for it (libuv joins its pool
+      // at exit). Every service is already stopped.
+      stop_own_log();
+      std::_Exit(k_exit_failure);
+    }
+  };
   {
     Session session(&loop, stack, options, std::move(base_limits));
     auto& supervisor = session.supervisor;
     for (const auto& spec : definition.services) {
       supervisor.add(std::make_shared<const core::ServiceSpec>(spec));
     }
-    // A log write stuck on a hung disk may hold output for its stall timeout
-    // and no longer: the shutdown does not wait for it beyond that.
-    uv::Timer flush_deadline(&loop);
-    const double flush_bound = longest_stall_timeout(definition);
     auto begin_shutdown = [&] {
       supervisor.shutdown([&](bool was_clean) {
         clean = was_clean;
-        flush_deadline.start(flush_bound, [&] {
-          spdlog::error("service logs still not written after {}s (a stuck disk?); exiting anyway",
-                        flush_bound);
-          logs_stuck = true;
-          uv_stop(&loop);
-        });
+        arm_flush_deadline();
         session.platform.flush_logs([&] {
-          flush_deadline.stop();
+          flush_deadline->stop();
           uv_stop(&loop);
         });
       });
@@ -141,15 +161,15 @@ int run_command(const cli::Options& options) {
 
     supervisor.start_all();
     uv_run(&loop, UV_RUN_DEFAULT);
-    if (logs_stuck) {
-      // A pool thread is blocked in a write that may never return; closing the
-      // loop or running exit handlers would wait for it (libuv joins its pool
-      // at exit). Every service is already stopped.
-      stop_own_log();
-      std::_Exit(k_exit_failure);
-    }
+    exit_if_logs_stuck();
   }
-  // Run the close callbacks of every handle the session owned.
+  // Run the close callbacks of every handle the session owned, and the last
+  // log writes; the deadline does not keep the loop alive by itself.
+  arm_flush_deadline();
+  flush_deadline->unref();
+  uv_run(&loop, UV_RUN_DEFAULT);
+  exit_if_logs_stuck();
+  flush_deadline.reset();
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   spdlog::info(clean ? "stack stopped" : "stack stopped; some services had to be killed");

@@ -73,15 +73,16 @@ core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
   return {child.pid, {}};
 }
 
-void UvPlatform::signal_service(const core::ServiceSpec& spec, pid_t main_pid, int sig) {
-  if (main_pid > 0) {
-    process::signal_group(main_pid, sig);  // the service's own group: its pgid is the main pid
+void UvPlatform::signal_service(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid,
+                                int sig) {
+  if (pgid > 0) {
+    process::signal_group(pgid, sig);
   }
-  process::signal_all(process::service_processes(tag_of(spec), main_pid, main_pid), sig);
+  process::signal_all(process::service_processes(tag_of(spec), pgid, main_pid), sig);
 }
 
-bool UvPlatform::service_alive(const core::ServiceSpec& spec, pid_t main_pid) {
-  return !process::service_processes(tag_of(spec), main_pid, main_pid).empty();
+bool UvPlatform::service_alive(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid) {
+  return !process::service_processes(tag_of(spec), pgid, main_pid).empty();
 }
 
 void UvPlatform::service_gone(const core::ServiceSpec& spec) {

@@ -29,8 +29,8 @@ public:
   double wall_now() const override;
   std::unique_ptr<core::Timer> make_timer() override;
   core::SpawnOutcome spawn(const core::ServiceSpec& spec) override;
-  void signal_service(const core::ServiceSpec& spec, pid_t main_pid, int sig) override;
-  bool service_alive(const core::ServiceSpec& spec, pid_t main_pid) override;
+  void signal_service(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid, int sig) override;
+  bool service_alive(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid) override;
   void service_gone(const core::ServiceSpec& spec) override;
 
   // Calls `done` once every service log has written what it holds.

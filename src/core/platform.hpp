@@ -39,11 +39,12 @@ public:
   // Starts the service's main process in a new session and process group,
   // with its output captured. Returns the pid or why it failed.
   virtual SpawnOutcome spawn(const ServiceSpec& spec) = 0;
-  // Sends sig to every process of the service: its process group, processes
-  // carrying its environment tag, and descendants of main_pid.
-  virtual void signal_service(const ServiceSpec& spec, pid_t main_pid, int sig) = 0;
+  // Sends sig to every process of the service: its process group `pgid`,
+  // processes carrying its environment tag, and descendants of `main_pid`
+  // (-1 once the main process has been reaped: its pid may be reused).
+  virtual void signal_service(const ServiceSpec& spec, pid_t pgid, pid_t main_pid, int sig) = 0;
   // Whether any live process of the service remains.
-  virtual bool service_alive(const ServiceSpec& spec, pid_t main_pid) = 0;
+  virtual bool service_alive(const ServiceSpec& spec, pid_t pgid, pid_t main_pid) = 0;
   // The service has no process any more (its output may still be draining).
   virtual void service_gone(const ServiceSpec& spec) = 0;
 };

@@ -50,6 +50,8 @@ std::string signal_name(int sig) {
 // first (most services exit at once), then less often.
 constexpr double k_first_poll = 0.01;
 constexpr double k_max_poll = 0.2;
+// How long processes get to vanish after SIGKILL before luvsup stops waiting.
+constexpr double k_kill_grace = 5.0;
 }  // namespace
 
 // The whole lifecycle. A (state, event) pair that is not listed is ignored.
@@ -80,7 +82,7 @@ const Service::Transition Service::k_transitions[] = {
     {S::stopping, E::kill, &Service::kill_now},
     {S::stopping, E::leftovers_gone, &Service::finish_stop},
     {S::stopping, E::stop, &Service::want_down},
-    {S::stopping, E::shutdown, &Service::want_down},
+    {S::stopping, E::shutdown, &Service::shutdown_while_stopping},
     {S::stopping, E::start, &Service::want_restart_after_stop},
     {S::stopping, E::restart, &Service::want_restart_after_stop},
 
@@ -142,6 +144,7 @@ void Service::spawn() {
     return;
   }
   m_pid = outcome.pid;
+  m_pgid = outcome.pid;
   m_started_at = m_platform.now();
   m_main_exited = false;
   spdlog::info("{}: started (pid {})", name(), m_pid);
@@ -175,6 +178,11 @@ void Service::want_down() {
   set_state(ProcState::stopped);
 }
 
+void Service::shutdown_while_stopping() {
+  m_stop_cause = ExitCause::shutdown;
+  want_down();
+}
+
 void Service::want_restart_after_stop() {
   m_wanted_up = true;
   m_intent = StopIntent::restart;
@@ -196,7 +204,8 @@ void Service::stop_process(StopIntent intent, ExitCause cause) {
 void Service::send_stop_signal() {
   const StopSpec& stop = m_spec->stop;
   spdlog::info("{}: stopping ({}, timeout {}s)", name(), signal_name(stop.signal), stop.timeout);
-  m_platform.signal_service(*m_spec, m_pid, stop.signal);
+  m_kill_sent = false;
+  m_platform.signal_service(*m_spec, m_pgid, live_main_pid(), stop.signal);
   m_timer->start(stop.timeout, [this] { m_post(*this, ServiceEvent::stop_timeout); });
   set_state(ProcState::stopping);
   watch_leftovers();
@@ -212,7 +221,7 @@ void Service::on_main_exit() {
   spdlog::log(success ? spdlog::level::info : spdlog::level::warn, "{}: {} after {:.1f}s (pid {})",
               name(), describe(exit), exit.uptime, m_pid);
   m_intent = StopIntent::after_exit;
-  if (m_platform.service_alive(*m_spec, m_pid)) {
+  if (m_platform.service_alive(*m_spec, m_pgid, -1)) {
     // Whatever the main process left behind goes too, so the next start never
     // collides with a dying leftover that still holds a port.
     spdlog::info("{}: stopping processes left behind by pid {}", name(), m_pid);
@@ -221,6 +230,7 @@ void Service::on_main_exit() {
   }
   m_platform.service_gone(*m_spec);
   m_pid = -1;
+  m_pgid = -1;
   decide_after_exit();
 }
 
@@ -231,20 +241,38 @@ void Service::on_exit_while_stopping() {
 }
 
 void Service::escalate_to_kill() {
+  if (m_kill_sent) {
+    abandon_survivors();
+    return;
+  }
   spdlog::warn("{}: still running {}s after {}; sending SIGKILL", name(), m_spec->stop.timeout,
                signal_name(m_spec->stop.signal));
   send_kill();
 }
 
 void Service::send_kill() {
-  m_killed = true;
-  m_platform.signal_service(*m_spec, m_pid, SIGKILL);
+  m_kill_sent = true;
+  if (m_stop_cause == ExitCause::shutdown) {
+    m_killed_at_shutdown = true;
+  }
+  m_platform.signal_service(*m_spec, m_pgid, live_main_pid(), SIGKILL);
+  m_timer->start(k_kill_grace, [this] { m_post(*this, ServiceEvent::stop_timeout); });
+}
+
+void Service::abandon_survivors() {
+  // A process in uninterruptible sleep, or one luvsup may not signal (a
+  // setuid child), must not hold the stack hostage: systemd gives up too.
+  spdlog::error("{}: processes still alive {}s after SIGKILL; no longer waiting for them", name(),
+                k_kill_grace);
+  m_main_exited = true;
+  finish_stop();
 }
 
 void Service::kill_now() {
   if (m_state == ProcState::running) {
     begin_shutdown();
   }
+  m_stop_cause = ExitCause::shutdown;
   m_wanted_up = false;
   m_intent = StopIntent::stop;
   spdlog::warn("{}: sending SIGKILL", name());
@@ -262,14 +290,14 @@ void Service::poll_leftovers() {
   if (m_state != ProcState::stopping) {
     return;
   }
-  if (m_main_exited && !m_platform.service_alive(*m_spec, m_pid)) {
+  if (m_main_exited && !m_platform.service_alive(*m_spec, m_pgid, -1)) {
     m_poll_timer->stop();
     m_post(*this, ServiceEvent::leftovers_gone);
     return;
   }
-  if (m_killed) {
+  if (m_kill_sent) {
     // Catch processes forked between the last scan and the SIGKILL.
-    m_platform.signal_service(*m_spec, m_pid, SIGKILL);
+    m_platform.signal_service(*m_spec, m_pgid, live_main_pid(), SIGKILL);
   }
   m_poll_timer->start(m_poll_interval, [this] { poll_leftovers(); });
   m_poll_interval = std::min(m_poll_interval * 2, k_max_poll);
@@ -280,6 +308,8 @@ void Service::finish_stop() {
   m_poll_timer->stop();
   m_platform.service_gone(*m_spec);
   m_pid = -1;
+  m_pgid = -1;
+  m_kill_sent = false;
   switch (m_intent) {
   case StopIntent::restart:
     spdlog::info("{}: stopped; starting again", name());

@@ -47,7 +47,7 @@ enum class ServiceEvent {
   restart,        // stop if running, then start
   deps_met,       // its dependencies are satisfied: spawn now
   exited,         // the main process exited (see Service::exit_status)
-  stop_timeout,   // the stop timeout elapsed with processes left
+  stop_timeout,   // the stop timeout (or the grace after SIGKILL) elapsed with processes left
   leftovers_gone, // no process of the service remains
   backoff_done,   // the restart delay elapsed
   kill,           // SIGKILL now and stop (a second interrupt)
@@ -83,8 +83,10 @@ public:
   bool started() const;
   const std::deque<ExitRecord>& history() const { return m_history; }
   const std::string& fatal_reason() const { return m_fatal_reason; }
-  // Whether any stop of this service had to use SIGKILL.
-  bool was_killed() const { return m_killed; }
+  // Whether stopping it for the shutdown needed SIGKILL (or had to give up).
+  bool killed_at_shutdown() const { return m_killed_at_shutdown; }
+  // Whether its main process is running (not yet reaped).
+  bool main_running() const { return has_process() && !m_main_exited; }
 
   static constexpr size_t k_history_capacity = 64;
 
@@ -110,6 +112,9 @@ private:
   void escalate_to_kill();
   void kill_now();
   void send_kill();
+  void abandon_survivors();
+  pid_t live_main_pid() const { return m_main_exited ? -1 : m_pid; }
+  void shutdown_while_stopping();
   void finish_stop();
   void want_down();
   void want_restart_after_stop();
@@ -134,7 +139,9 @@ private:
   pid_t m_pid = -1;
   double m_started_at = 0;
   int m_restarts = 0;
-  bool m_killed = false;
+  pid_t m_pgid = -1;                 // the service's process group: its first pid
+  bool m_kill_sent = false;          // SIGKILL sent in the stop in progress
+  bool m_killed_at_shutdown = false;
   bool m_main_exited = false;
   ExitStatus m_exit_status;
   std::deque<ExitRecord> m_history;

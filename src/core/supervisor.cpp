@@ -58,7 +58,7 @@ void Supervisor::kill_all() {
 
 void Supervisor::on_process_exit(pid_t pid, const ExitStatus& status) {
   for (const auto& service : m_services) {
-    if (service->pid() == pid && service->has_process()) {
+    if (service->pid() == pid && service->main_running()) {
       service->set_exit_status(status);
       post(*service, ServiceEvent::exited);
       return;
@@ -92,7 +92,7 @@ void Supervisor::drain() {
                   [this](const auto& s) { return at_rest(*s); })) {
     m_done_called = true;
     const bool clean = std::none_of(m_services.begin(), m_services.end(),
-                                    [](const auto& s) { return s->was_killed(); });
+                                    [](const auto& s) { return s->killed_at_shutdown(); });
     m_on_shutdown_done(clean);
   }
 }

@@ -74,3 +74,16 @@ service "solo" {{
     check(len(tagged_pids(stack, "solo")) == 2, f"one copy: {tagged_pids(stack, 'solo')}")
     check(second.stop() == 0, "clean shutdown")
     check(tagged_pids(stack) == [], "nothing left")
+
+
+def test_a_second_luvsup_for_the_same_stack_refuses_to_start(t):
+    t.stack('service "only" { cmd = { "sleep", "1000" } }\n')
+    first = t.run()
+    first.wait_log(r"only: started")
+    pids = tagged_pids(t.file("stack.lua"), "only")
+    second = t.run()
+    rc = second.wait()
+    check(rc == 1, f"the second run fails, got {rc}")
+    check(f"already supervised by luvsup pid {first.pid}" in second.log(), second.log())
+    check(tagged_pids(t.file("stack.lua"), "only") == pids, "the first run's service was not touched")
+    check(first.stop() == 0, "the first run stops cleanly")

@@ -287,3 +287,52 @@ TEST_CASE_FIXTURE(Fixture, "a kill during shutdown sends SIGKILL at once and cou
   CHECK(finished);
   CHECK_FALSE(clean);
 }
+
+TEST_CASE_FIXTURE(Fixture, "a SIGKILL in one stop does not make later stops skip the grace period") {
+  auto spec = make_spec("web", {}, std::make_shared<ScriptedPolicy>(std::vector<std::optional<double>>{0.0}));
+  supervisor.add(spec);
+  supervisor.start_all();
+  supervisor.restart(svc("web"));
+  platform.advance(10.1);  // ignores SIGTERM: killed
+  CHECK(platform.signals.back().sig == SIGKILL);
+  exit("web", -1, SIGKILL);
+  platform.advance(0.5);
+  REQUIRE(svc("web").state() == ProcState::running);
+
+  const size_t before = platform.signals.size();
+  bool finished = false, clean = false;
+  supervisor.shutdown([&](bool c) { finished = true; clean = c; });
+  platform.advance(5.0);  // well inside the 10 s stop timeout
+  REQUIRE(platform.signals.size() == before + 1);
+  CHECK(platform.signals.back().sig == SIGTERM);
+  exit("web", 0);
+  platform.advance(0.5);
+  CHECK(finished);
+  CHECK(clean);  // the earlier kill was not part of the shutdown
+}
+
+TEST_CASE_FIXTURE(Fixture, "processes that survive SIGKILL are given up on after a grace period") {
+  supervisor.add(make_spec("unkillable"));
+  supervisor.start_all();
+  bool finished = false, clean = true;
+  supervisor.shutdown([&](bool c) { finished = true; clean = c; });
+  platform.advance(10.1);
+  CHECK(platform.signals.back().sig == SIGKILL);
+  platform.advance(4.0);
+  CHECK_FALSE(finished);
+  platform.advance(1.5);  // the main process never exits
+  CHECK(finished);
+  CHECK_FALSE(clean);
+  CHECK(svc("unkillable").state() == ProcState::stopped);
+}
+
+TEST_CASE_FIXTURE(Fixture, "an exit for a reaped main pid that was reused is ignored") {
+  supervisor.add(make_spec("forky"));
+  supervisor.start_all();
+  const pid_t old = svc("forky").pid();
+  supervisor.on_process_exit(old, core::ExitStatus{1, 0, false});  // leftovers remain
+  REQUIRE(svc("forky").state() == ProcState::stopping);
+  const size_t exits = svc("forky").history().size();
+  supervisor.on_process_exit(old, core::ExitStatus{0, 0, false});  // a stranger with that pid
+  CHECK(svc("forky").history().size() == exits);
+}

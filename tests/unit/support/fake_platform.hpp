@@ -38,11 +38,11 @@ public:
     return {pid, {}};
   }
 
-  void signal_service(const core::ServiceSpec& spec, pid_t, int sig) override {
+  void signal_service(const core::ServiceSpec& spec, pid_t, pid_t, int sig) override {
     signals.push_back({spec.name, sig});
   }
 
-  bool service_alive(const core::ServiceSpec& spec, pid_t) override {
+  bool service_alive(const core::ServiceSpec& spec, pid_t, pid_t) override {
     return alive[spec.name] > 0;
   }
 
