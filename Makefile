@@ -95,7 +95,7 @@ test: test-deps all $(BUILD)/unit_tests $(TEST_HELPERS)
 check-asan:
 	$(MAKE) -j$(shell nproc) BUILD=build-asan SANITIZE=1 test
 
-demo: all
+demo: test-deps all
 	@echo "luvsup demo: Ctrl-C stops the stack"
 	./$(BUILD)/luvsup run examples/demo/stack.lua
 

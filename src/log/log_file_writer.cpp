@@ -24,6 +24,7 @@ public:
   void append(std::string_view ts, std::string_view tag, char mark, std::string_view payload);
   void start_job();
   void on_job_done();
+  bool hold_after_error(const WriteOutcome& out);
   void on_stall();
   void schedule_retry();
   void set_paused(bool paused);
@@ -68,6 +69,7 @@ public:
   bool m_failing = false;
   bool m_orphaned = false;
   bool m_rotate_warned = false;
+  double m_error_since = -1; // loop time of the first write error of the episode, or -1
   uint64_t m_dropped = 0; // not yet announced by a marker
   uint64_t m_dropped_total = 0;
   uint64_t m_marker_count = 0; // what the marker at the head of the job's batch announces
@@ -199,6 +201,36 @@ void LogFileWriter::Core::schedule_retry() {
   });
 }
 
+bool LogFileWriter::Core::hold_after_error(const WriteOutcome& out) {
+  // A disk error is often brief (a full disk someone is cleaning up): keep
+  // what was not written and let back-pressure hold the service, for up to
+  // the stall timeout. Only after that is output dropped. Nobody can wait at
+  // shutdown or for an orphaned writer, and a marker in the batch means the
+  // episode already reached the dropping stage.
+  if (m_failing || m_orphaned || !m_waiters.empty() || m_job_settings.stall_timeout <= 0) {
+    return false;
+  }
+  const double now = static_cast<double>(uv_now(m_loop)) / 1000.0;
+  if (m_error_since < 0) {
+    m_error_since = now;
+    spdlog::warn("{}: log write failed: {}: {}; holding output for up to {} s", m_service,
+                 m_job_settings.path, std::strerror(out.error), m_job_settings.stall_timeout);
+  }
+  if (now - m_error_since >= m_job_settings.stall_timeout) {
+    return false;
+  }
+  ByteBuffer held;
+  held.append(m_batch.view().substr(static_cast<size_t>(out.written)));
+  held.append(m_pending.view());
+  m_pending.swap(held);
+  m_batch.clear();
+  if (m_pending.size() >= k_high_water) {
+    set_paused(true);
+  }
+  schedule_retry();
+  return true;
+}
+
 void LogFileWriter::Core::on_job_done() {
   m_in_flight = false;
   if (m_timer) {
@@ -211,7 +243,9 @@ void LogFileWriter::Core::on_job_done() {
                  m_job_settings.path, std::strerror(out.rotate_error));
   }
   m_rotate_warned = out.rotate_error != 0;
-  if (out.error != 0) {
+  if (out.error != 0 && hold_after_error(out)) {
+    // Held: nothing dropped yet, the retry is scheduled.
+  } else if (out.error != 0) {
     drop(out.dropped_original);
     m_drop_reason = fmt::format("log write failed: {}", std::strerror(out.error));
     if (!m_failing) {
@@ -229,6 +263,7 @@ void LogFileWriter::Core::on_job_done() {
       schedule_retry();
     }
   } else {
+    m_error_since = -1;
     if (m_failing || was_stalled) {
       spdlog::info("{}: log writing recovered; {} bytes dropped", m_service, m_dropped);
     }

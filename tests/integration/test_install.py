@@ -1,9 +1,10 @@
 """`make install PREFIX=...` gives a binary that finds its Lua library without
 the source tree."""
 import os
+import signal
 import subprocess
 
-from harness import BUILD, ROOT, check
+from harness import BUILD, ROOT, check, wait_until
 
 
 def test_installed_binary_runs_a_stack_from_another_directory(t):
@@ -18,9 +19,25 @@ def test_installed_binary_runs_a_stack_from_another_directory(t):
     os.makedirs(elsewhere)
     with open(os.path.join(elsewhere, "stack.lua"), "w") as f:
         f.write('local backoff = require "luvsup.backoff"\n'
-                'service "hello" { cmd = "echo hi", oneshot = true, restart = backoff.fixed { delay = 1 } }\n')
+                'local static_files = require "recipes.static_files"\n'
+                'service "hello" { cmd = "echo hi > hello.txt", oneshot = true,\n'
+                '                  restart = backoff.fixed { delay = 1 } }\n'
+                'service "files" (static_files { port = 0 })\n')
     env = {k: v for k, v in os.environ.items() if k != "LUVSUP_DATA_DIR"}
-    proc = subprocess.run([os.path.join(prefix, "bin/luvsup"), "check", "stack.lua"], cwd=elsewhere,
-                          capture_output=True, text=True, env=env)
+    binary = os.path.join(prefix, "bin/luvsup")
+    proc = subprocess.run([binary, "check", "stack.lua"], cwd=elsewhere, capture_output=True, text=True,
+                          env=env)
     check(proc.returncode == 0, proc.stdout + proc.stderr)
-    check("1. hello" in proc.stdout, proc.stdout)
+    check("1. hello, files" in proc.stdout, proc.stdout)
+    # `run` from that directory: the library, recipes included, comes from the prefix.
+    run = subprocess.Popen([binary, "run", "--log-level", "debug", "stack.lua"], cwd=elsewhere, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: os.path.exists(os.path.join(elsewhere, "hello.txt")), what="the oneshot to run")
+        run.send_signal(signal.SIGTERM)
+        _, err = run.communicate(timeout=30)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    check(run.returncode == 0, f"clean run, got {run.returncode}: {err}")
+    check("hello: completed" in err and "files: started" in err, err)

@@ -70,9 +70,16 @@ service "{name}" {{
     for name in ("db", "api", "web"):
         t.wait_file(f"start-{name}", lambda s: s.endswith("\n"))
     check(run.stop() == 0, "clean shutdown")
-    start = {n: float(t.read(f"start-{n}")) for n in ("db", "api", "web")}
+    # "started" means spawned, so the services' own first instructions may race:
+    # the start order is luvsup's (its log timestamps), the stop order the
+    # services' own (each records when SIGTERM reached it).
+    started = {m.group(2): m.group(1) for m in
+               re.finditer(r"^(\S+) info (\w+): started \(pid", run.log(), re.M)}
+    check(started["db"] < started["api"] < started["web"], f"start order {started}")
+    log = run.log()
+    check(log.index("db: started") < log.index("api: started") < log.index("web: started"),
+          "start order in the log")
     stop = {n: float(t.read(f"stop-{n}")) for n in ("db", "api", "web")}
-    check(start["db"] < start["api"] < start["web"], f"start order {start}")
     check(stop["web"] < stop["api"] < stop["db"], f"stop order {stop}")
 
 

@@ -143,12 +143,13 @@ def test_full_disk_is_reported_with_a_dropped_bytes_marker(t):
         t.stack('''
 service "talker" {
   cmd = [[i=0; while :; do echo "message $i"; i=$((i+1)); sleep 0.002; done]],
-  log = { max_size = 0 },
+  log = { max_size = 0, stall_timeout = 1 },
 }
 service "other" { cmd = "exit 1", restart = require("luvsup.backoff").fixed { delay = 0.1 } }
 ''')
         run = t.run()
-        run.wait_log(r"talker: log write failed: .*No space left on device")
+        run.wait_log(r"talker: log write failed: .*No space left on device; holding output for up to 1 s")
+        run.wait_log(r"talker: log write failed: .*No space left on device; output is dropped")
         # The supervisor keeps serving while the disk is full.
         n = run.count(r"other: started")
         run.wait_log(r"other: started", count=n + 3)
@@ -181,3 +182,30 @@ service "fine" { cmd = "echo fine; exec sleep 1000" }
     check(rc == 1, f"a shutdown that could not write every log is not clean, got {rc}")
     check("service logs still not written after" in run.log(), "the stuck disk is reported")
     check(tagged_pids(t.file("stack.lua")) == [], "every service stopped")
+
+
+def test_a_brief_full_disk_loses_nothing(t):
+    if os.geteuid() != 0:
+        return  # mounting a small tmpfs needs root
+    os.makedirs(t.file("logs"))
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", t.file("logs")], check=True)
+    try:
+        t.write("logs/filler", b"\0" * (240 * 1024))
+        t.stack('''
+service "talker" {
+  cmd = [[i=0; while [ $i -lt 2000 ]; do echo "message $i"; i=$((i+1)); done; touch done.txt; exec sleep 1000]],
+  log = { max_size = 0, stall_timeout = 60 },
+}
+''')
+        run = t.run()
+        run.wait_log(r"talker: log write failed: .*No space left on device; holding output")
+        os.unlink(t.file("logs/filler"))
+        t.wait_file("done.txt")
+        wait_until(lambda: b"message 1999\n" in t.service_log("talker"), what="every line in the log")
+        check(run.stop() == 0, "clean")
+        got = reassemble(parse_records(t.service_log("talker")))
+        want = b"".join(b"message %d\n" % i for i in range(2000))
+        check(got == want, "every line, in order, nothing dropped")
+        check("dropped" not in run.log(), "nothing dropped")
+    finally:
+        subprocess.run(["umount", "-l", t.file("logs")])

@@ -158,6 +158,7 @@ TEST_CASE("a failing disk is reported, output is dropped, and a marker follows r
   Loop loop;
   core::LogSpec spec;
   spec.file = "/dev/full";
+  spec.stall_timeout = 0.5;  // how long output is held before it is dropped
   ServiceOutput out(loop.get(), "svc", spec, nullptr);
   TestPipe p;
   ::fcntl(p.w, F_SETFL, O_NONBLOCK);
@@ -166,6 +167,8 @@ TEST_CASE("a failing disk is reported, output is dropped, and a marker follows r
   const std::string lost = "lost one\nlost two\n";
   REQUIRE(p.push(lost, sent));
   REQUIRE(loop.run_until([&] { return out.dropped_bytes() == lost.size(); }));
+  CHECK(log.contains("warning svc: log write failed: /dev/full: No space left on device; holding "
+                     "output for up to 0.5 s"));
   CHECK(log.contains("error svc: log write failed: /dev/full: No space left on device; output is "
                      "dropped until it recovers"));
   // Still reading: the service is not blocked by the broken disk.
@@ -194,6 +197,7 @@ TEST_CASE("writing is retried and recovers by itself once the disk works again")
   std::ofstream(blocker) << "a file where the log directory should be";
   core::LogSpec spec;
   spec.file = blocker + "/svc.log";
+  spec.stall_timeout = 0.5;
   ServiceOutput out(loop.get(), "svc", spec, nullptr);
   TestPipe p;
   ::fcntl(p.w, F_SETFL, O_NONBLOCK);
@@ -294,4 +298,31 @@ TEST_CASE("destroying the service output mid-write still writes every pending by
     drain.start();
   } // the loop runs until the background write is done
   CHECK(reconstruct(parse_records(drain.stop(), false)) == input);
+}
+
+TEST_CASE("a brief write error loses nothing: output is held until the disk works again") {
+  TempDir dir;
+  CapturedLog log;
+  Loop loop;
+  const std::string blocker = dir.path("logs");
+  std::ofstream(blocker) << "a file where the log directory should be";
+  core::LogSpec spec;
+  spec.file = blocker + "/svc.log";
+  spec.stall_timeout = 30;
+  ServiceOutput out(loop.get(), "svc", spec, nullptr);
+  TestPipe p;
+  ::fcntl(p.w, F_SETFL, O_NONBLOCK);
+  out.attach(p.take_read(), -1);
+  size_t sent = 0;
+  const std::string text = "first\nsecond\n";
+  REQUIRE(p.push(text, sent));
+  REQUIRE(loop.run_until([&] { return log.contains("holding output for up to 30 s"); }));
+  std::filesystem::remove(blocker);  // the disk "recovers" within the hold
+  REQUIRE(loop.run_until([&] { return std::filesystem::exists(spec.file); }, 5));
+  p.close_w();
+  finish(loop, out);
+  CHECK(out.dropped_bytes() == 0);
+  const auto records = parse_records(read_file(spec.file), false);
+  CHECK(reconstruct(records) == text);
+  CHECK_FALSE(log.contains("dropped"));
 }
