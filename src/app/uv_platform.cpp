@@ -6,7 +6,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 
 namespace luvsup::app {
@@ -28,9 +32,20 @@ private:
 UvPlatform::UvPlatform(uv_loop_t* loop, std::string stack_hash, std::string state_dir,
                        std::vector<core::ResourceLimit> base_limits, log::ConsoleView* console)
     : m_loop(loop), m_stack_hash(std::move(stack_hash)), m_records(std::move(state_dir)),
-      m_base_limits(std::move(base_limits)), m_console(console), m_save_timer(loop) {}
+      m_base_limits(std::move(base_limits)), m_console(console), m_save_timer(loop),
+      m_cgroups(process::ServiceCgroups::open(m_stack_hash)) {
+  if (m_cgroups) {
+    spdlog::debug("a cgroup per service under {}", m_cgroups->dir());
+  } else {
+    spdlog::debug("no writable cgroup2 hierarchy: processes are found by their LUVSUP_SERVICE tag");
+  }
+}
 
-UvPlatform::~UvPlatform() = default;
+UvPlatform::~UvPlatform() {
+  if (m_cgroups) {
+    ::rmdir(m_cgroups->dir().c_str());  // empty once every service cgroup is gone
+  }
+}
 
 double UvPlatform::now() const { return static_cast<double>(uv_hrtime()) / 1e9; }
 
@@ -62,7 +77,15 @@ core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
     return {-1, error->message()};
   }
   const bool separate = spec.log.separate_stderr || !spec.log.stderr_file.empty();
-  auto launched = process::launch(std::get<process::LaunchSpec>(prepared), separate);
+  os::UniqueFd join;
+  if (m_cgroups) {
+    join = m_cgroups->join_handle(spec.name);
+    if (!join) {
+      spdlog::warn("{}: cannot create its cgroup: {}; relying on its environment tag", spec.name,
+                   std::strerror(errno));
+    }
+  }
+  auto launched = process::launch(std::get<process::LaunchSpec>(prepared), separate, join.get());
   if (auto* error = std::get_if<process::LaunchError>(&launched)) {
     return {-1, error->message()};
   }
@@ -73,21 +96,43 @@ core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
   return {child.pid, {}};
 }
 
+std::vector<pid_t> UvPlatform::cgroup_members(const core::ServiceSpec& spec) const {
+  std::vector<pid_t> live;
+  if (m_cgroups) {
+    for (pid_t pid : m_cgroups->members(spec.name)) {
+      auto info = process::read_process(pid);
+      if (info && info->state != 'Z') {
+        live.push_back(pid);
+      }
+    }
+  }
+  return live;
+}
+
 void UvPlatform::signal_service(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid,
                                 int sig) {
   if (pgid > 0) {
     process::signal_group(pgid, sig);
   }
   process::signal_all(process::service_processes(tag_of(spec), pgid, main_pid), sig);
+  if (m_cgroups && sig == SIGKILL) {
+    m_cgroups->kill(spec.name);  // atomic: nothing forks its way out
+  } else {
+    process::signal_all(cgroup_members(spec), sig);
+  }
 }
 
 bool UvPlatform::service_alive(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid) {
-  return !process::service_processes(tag_of(spec), pgid, main_pid).empty();
+  return !process::service_processes(tag_of(spec), pgid, main_pid).empty() ||
+         !cgroup_members(spec).empty();
 }
 
 void UvPlatform::service_gone(const core::ServiceSpec& spec) {
   m_records.erase(spec.name);
   save_records();
+  if (m_cgroups) {
+    m_cgroups->remove(spec.name);
+  }
 }
 
 void UvPlatform::save_records() {

@@ -6,6 +6,7 @@
 #include "log/service_output.hpp"
 #include "process/launch_spec.hpp"
 #include "process/pid_records.hpp"
+#include "process/service_cgroups.hpp"
 #include "uv/timer.hpp"
 
 #include <uv.h>
@@ -13,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace luvsup::app {
@@ -39,6 +41,7 @@ public:
 private:
   std::string tag_of(const core::ServiceSpec& spec) const;
   log::ServiceOutput& output_of(const core::ServiceSpec& spec);
+  std::vector<pid_t> cgroup_members(const core::ServiceSpec& spec) const;
   void save_records();
 
   uv_loop_t* m_loop;
@@ -48,6 +51,7 @@ private:
   log::ConsoleView* m_console;
   std::map<std::string, std::unique_ptr<log::ServiceOutput>> m_outputs;
   uv::Timer m_save_timer;
+  std::optional<process::ServiceCgroups> m_cgroups;  // empty: the environment tag alone
 };
 
 }  // namespace luvsup::app

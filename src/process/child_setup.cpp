@@ -82,6 +82,12 @@ void exec_child(const ChildPlan& original) noexcept {
   if (setsid() < 0) {
     fail(plan, ChildStep::setsid);
   }
+  // Join the service's cgroup before anything can fork, so that every
+  // descendant is in it, whatever it does to its session or environment.
+  // Writing "0" moves the writer itself.
+  if (plan.cgroup_fd >= 0 && write(plan.cgroup_fd, "0", 1) != 1) {
+    fail(plan, ChildStep::join_cgroup);
+  }
   // O_NONBLOCK so that a FIFO without a writer cannot hang the parent, which
   // waits for the exec; cleared right after.
   int in = open(plan.stdin_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);

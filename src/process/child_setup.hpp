@@ -28,6 +28,7 @@ enum class ChildStep : int {
   setuid,
   chdir,
   exec,
+  join_cgroup,
 };
 
 struct ChildFailure {
@@ -45,6 +46,7 @@ struct ChildPlan {
   int out_fd = -1;                  // write end for stdout (and stderr when merged)
   int err_fd = -1;                  // write end for stderr, or -1 when merged
   int report_fd = -1;               // close-on-exec pipe to the parent
+  int cgroup_fd = -1;               // the service cgroup's cgroup.procs, or -1 (tag attribution only)
   bool has_umask = false;
   mode_t umask = 0;
   const core::ResourceLimit* limits = nullptr;

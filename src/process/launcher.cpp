@@ -63,6 +63,7 @@ std::string describe(const ChildFailure& failure, const LaunchSpec& spec) {
     case ChildStep::setuid: return "setuid " + std::to_string(spec.uid.value_or(0));
     case ChildStep::chdir: return "chdir " + spec.cwd;
     case ChildStep::exec: return "exec " + spec.path;
+    case ChildStep::join_cgroup: return "join the service's cgroup";
   }
   return "start child (step " + std::to_string(failure.step) + ")";
 }
@@ -102,7 +103,8 @@ void reap_blocking(pid_t pid) {
 
 }  // namespace
 
-std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate_stderr) {
+std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate_stderr,
+                                          int cgroup_procs_fd) {
   os::UniqueFd out_r, out_w, err_r, err_w, report_r, report_w;
   if (!make_pipe(out_r, out_w) || (separate_stderr && !make_pipe(err_r, err_w)) ||
       !make_pipe(report_r, report_w, false)) {
@@ -120,6 +122,7 @@ std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate
   plan.out_fd = out_w.get();
   plan.err_fd = err_w.get();
   plan.report_fd = report_w.get();
+  plan.cgroup_fd = cgroup_procs_fd;
   plan.has_umask = spec.umask.has_value();
   plan.umask = spec.umask.value_or(0);
   plan.limits = spec.limits.data();

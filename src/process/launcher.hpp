@@ -25,7 +25,10 @@ struct Launched {
 // no other descriptor of luvsup's, the umask, limits, groups, gid, uid and cwd
 // of the spec, in that order, then execve. Returns once execve has succeeded;
 // if any step failed, returns the LaunchError naming it ("chdir /srv/app:
-// ...") with the child already reaped.
-std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate_stderr);
+// ...") with the child already reaped. With cgroup_procs_fd (a service
+// cgroup's cgroup.procs, open for writing), the child joins that cgroup right
+// after setsid.
+std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate_stderr,
+                                          int cgroup_procs_fd = -1);
 
 }  // namespace luvsup::process

@@ -1,6 +1,7 @@
 #include "process/leftovers.hpp"
 
 #include "process/pid_records.hpp"
+#include "process/service_cgroups.hpp"
 #include "process/process_table.hpp"
 
 #include <spdlog/spdlog.h>
@@ -59,6 +60,16 @@ public:
         if (auto info = read_process(pid); info && info->pgid == pid) {
           add_group(pid);
         }
+      }
+    }
+  }
+
+  // Adds everything still in the stack's service cgroups: they hold even the
+  // processes that shed their tag and left their session.
+  void add_cgroup_members() {
+    if (auto dir = ServiceCgroups::stack_dir(m_hash)) {
+      for (const auto& member : cgroup_tree_members(*dir)) {
+        add(member.pid, member.service);
       }
     }
   }
@@ -129,6 +140,7 @@ size_t stop_leftovers(const std::string& state_dir, std::string_view stack_hash,
     }
   }
   leftovers.add_tagged();
+  leftovers.add_cgroup_members();
   if (leftovers.count() == 0) {
     return 0;
   }
@@ -137,6 +149,7 @@ size_t stop_leftovers(const std::string& state_dir, std::string_view stack_hash,
   if (!leftovers.wait_gone(timeout)) {
     spdlog::warn("leftovers still running after {}s; killing them", timeout);
     leftovers.add_tagged();  // anything they forked meanwhile
+    leftovers.add_cgroup_members();
     leftovers.signal(SIGKILL);
     if (!leftovers.wait_gone(5.0)) {
       spdlog::error("leftovers of a previous run survive SIGKILL: pids {}",

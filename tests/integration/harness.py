@@ -82,6 +82,26 @@ def tagged_pids(stack_path, service=None):
     return found
 
 
+def remove_stack_cgroups(stack_path):
+    """Kills and removes the per-service cgroups a stack's luvsup may have left."""
+    base = f"/sys/fs/cgroup/unified/luvsup-{stack_hash(stack_path)}"
+    for root in (base, f"/sys/fs/cgroup/luvsup-{stack_hash(stack_path)}"):
+        if not os.path.isdir(root):
+            continue
+        for name in os.listdir(root):
+            sub = os.path.join(root, name)
+            if os.path.isdir(sub):
+                try:
+                    with open(os.path.join(sub, "cgroup.kill"), "w") as f:
+                        f.write("1")
+                except OSError:
+                    pass
+                wait_until(lambda: not open(os.path.join(sub, "cgroup.procs")).read().strip(),
+                           timeout=10, what=f"cgroup {sub} to empty")
+                os.rmdir(sub)
+        os.rmdir(root)
+
+
 RECORD = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}) (?:(out|err) )?([|+%!]) (.*)$", re.S)
 
 
@@ -196,6 +216,7 @@ class TestDir:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+            remove_stack_cgroups(stack)
         if not self.keep:
             shutil.rmtree(self.path, ignore_errors=True)
         return False

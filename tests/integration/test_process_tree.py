@@ -87,3 +87,36 @@ def test_a_second_luvsup_for_the_same_stack_refuses_to_start(t):
     check(f"already supervised by luvsup pid {first.pid}" in second.log(), second.log())
     check(tagged_pids(t.file("stack.lua"), "only") == pids, "the first run's service was not touched")
     check(first.stop() == 0, "the first run stops cleanly")
+
+
+def cgroups_usable():
+    """The condition under which luvsup gives each service a cgroup."""
+    with open("/proc/self/mountinfo") as f:
+        mounts = [line.split(" - ")[0].split()[4] for line in f if " - cgroup2 " in line]
+    with open("/proc/self/cgroup") as f:
+        own = [line.strip()[3:] for line in f if line.startswith("0::")]
+    return bool(mounts and own) and os.access(mounts[0] + ("" if own[0] == "/" else own[0]), os.W_OK)
+
+
+def test_a_daemon_that_sheds_its_tag_and_session_is_still_stopped(t):
+    if not cgroups_usable():
+        return  # without a writable cgroup2 hierarchy only the tag attributes processes
+    t.stack(f'''
+service "escaper" {{
+  cmd = [[{HELPERS}/escape_env daemon.pid; exec sleep 1000]],
+}}
+''')
+    run = t.run()
+    daemon = read_pid(t, "daemon.pid")
+    wait_until(lambda: not any(v.startswith(b"LUVSUP_SERVICE=") for v in
+                               open(f"/proc/{daemon}/environ", "rb").read().split(b"\0")),
+               what="the daemon to exec without its tag")
+    main = int(run.wait_log(r"escaper: started \(pid (\d+)\)")[0].group(1))
+    check(os.getsid(daemon) != os.getsid(main), "the daemon left the service's session")
+    with open(f"/proc/{daemon}/stat") as f:
+        parent = int(f.read().rsplit(")", 1)[1].split()[1])
+    check(parent != main, "the daemon is not the main process's child")
+    with open(f"/proc/{daemon}/cgroup") as f:
+        check("/escaper" in f.read(), "the daemon is in its service's cgroup")
+    check(run.stop() == 0, "clean shutdown")
+    check(not pid_alive(daemon), "the escaped daemon is gone")

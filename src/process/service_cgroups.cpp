@@ -1,0 +1,116 @@
+#include "process/service_cgroups.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace luvsup::process {
+
+namespace {
+
+// Where the cgroup2 hierarchy is mounted, from /proc/self/mountinfo.
+std::optional<std::string> cgroup2_mount() {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto dash = line.find(" - ");
+    if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0) {
+      continue;
+    }
+    std::istringstream fields(line.substr(0, dash));
+    std::string id, parent, devices, root, mount_point;
+    fields >> id >> parent >> devices >> root >> mount_point;
+    if (root == "/") {
+      return mount_point;
+    }
+  }
+  return std::nullopt;
+}
+
+// luvsup's own cgroup v2 path ("0::/some/path" in /proc/self/cgroup).
+std::optional<std::string> own_cgroup() {
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("0::", 0) == 0) {
+      return line.substr(3);
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<pid_t> read_pids(const std::string& path) {
+  std::vector<pid_t> pids;
+  std::ifstream in(path);
+  for (pid_t pid; in >> pid;) {
+    pids.push_back(pid);
+  }
+  return pids;
+}
+
+}  // namespace
+
+std::optional<std::string> ServiceCgroups::stack_dir(std::string_view stack_hash) {
+  auto mount = cgroup2_mount();
+  auto own = own_cgroup();
+  if (!mount || !own) {
+    return std::nullopt;
+  }
+  std::string base = *mount + (*own == "/" ? "" : *own);
+  if (::access(base.c_str(), W_OK) != 0) {
+    return std::nullopt;
+  }
+  return base + "/luvsup-" + std::string(stack_hash);
+}
+
+std::optional<ServiceCgroups> ServiceCgroups::open(std::string_view stack_hash) {
+  auto dir = stack_dir(stack_hash);
+  if (!dir) {
+    return std::nullopt;
+  }
+  if (::mkdir(dir->c_str(), 0755) != 0 && errno != EEXIST) {
+    return std::nullopt;
+  }
+  return ServiceCgroups(*dir);
+}
+
+os::UniqueFd ServiceCgroups::join_handle(const std::string& service) const {
+  const std::string dir = m_dir + "/" + service;
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return os::UniqueFd{};
+  }
+  return os::UniqueFd(::open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+}
+
+std::vector<pid_t> ServiceCgroups::members(const std::string& service) const {
+  return read_pids(m_dir + "/" + service + "/cgroup.procs");
+}
+
+bool ServiceCgroups::kill(const std::string& service) const {
+  os::UniqueFd fd(::open((m_dir + "/" + service + "/cgroup.kill").c_str(), O_WRONLY | O_CLOEXEC));
+  return fd && ::write(fd.get(), "1", 1) == 1;
+}
+
+void ServiceCgroups::remove(const std::string& service) const {
+  ::rmdir((m_dir + "/" + service).c_str());  // EBUSY while a process is left: kept for the next check
+}
+
+std::vector<CgroupMember> cgroup_tree_members(const std::string& dir) {
+  std::vector<CgroupMember> members;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.is_directory(ec)) {
+      for (pid_t pid : read_pids(entry.path().string() + "/cgroup.procs")) {
+        members.push_back({entry.path().filename().string(), pid});
+      }
+    }
+  }
+  return members;
+}
+
+}  // namespace luvsup::process
