@@ -6,7 +6,6 @@
 #   make demo          run the demo stack in examples/
 #   make install PREFIX=/usr/local
 #   make lint          mandoc -Tlint on the man pages
-#   make bench         side-by-side benchmarks (not run in CI)
 
 PREFIX    ?= /usr/local
 BUILD     ?= build
@@ -44,7 +43,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.cpp=$(BUILD)/obj/%.o)
 TEST_HELPER_SRCS := $(shell find tests/helpers -name '*.c' 2>/dev/null | sort)
 TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
-.PHONY: all deps test-deps unit-tests test check-asan demo install uninstall lint format bench clean
+.PHONY: all deps test-deps unit-tests test check-asan demo install uninstall lint format clean
 
 all: deps $(BUILD)/luvsup
 
@@ -116,9 +115,6 @@ lint:
 
 format:
 	clang-format -i $$(find src tests/unit -name '*.cpp' -o -name '*.hpp')
-
-bench: all
-	@bash bench/run.sh
 
 clean:
 	rm -rf build build-asan

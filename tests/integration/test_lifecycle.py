@@ -51,7 +51,8 @@ service "victim" {{
     last = wait_until(lambda: [p for p in tagged_pids(stack, "victim") if p not in seen],
                       what="the 11th incarnation")
     check(len(last) == 1, f"exactly one instance: {last}")
-    check(run.count(r"victim: started \(pid") == 11, "eleven starts")
+    run.wait_log(r"victim: started \(pid", count=11)  # the log is written asynchronously
+    check(run.count(r"victim: started \(pid") == 11, "exactly eleven starts")
     check(run.stop() == 0, "clean shutdown")
     check(tagged_pids(stack) == [], "nothing left")
 

@@ -1,9 +1,9 @@
 """Service logs: exact bytes, rotation, a held-back writer without loss and
 without a blocked loop, a full disk reported with a dropped-bytes marker."""
+import contextlib
 import os
 import random
 import subprocess
-import threading
 
 from harness import check, parse_records, reassemble, tagged_pids, wait_until
 
@@ -18,6 +18,18 @@ open(sys.argv[1] + ".done", "w").close()
 import signal
 signal.pause() if len(sys.argv) > 2 else None
 '''
+
+
+@contextlib.contextmanager
+def nearly_full_tmpfs(t, free_kib=16):
+    """logs/ on a 256 KiB tmpfs with only `free_kib` free (the filler file takes the rest)."""
+    os.makedirs(t.file("logs"))
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", t.file("logs")], check=True)
+    try:
+        t.write("logs/filler", b"\0" * ((256 - free_kib) * 1024))
+        yield
+    finally:
+        subprocess.run(["umount", "-l", t.file("logs")])
 
 
 def edge_case_payload():
@@ -136,10 +148,7 @@ service "crasher" { cmd = "exit 1", restart = backoff.fixed { delay = 0.1 } }
 def test_full_disk_is_reported_with_a_dropped_bytes_marker(t):
     if os.geteuid() != 0:
         return  # mounting a small tmpfs needs root
-    os.makedirs(t.file("logs"))
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", t.file("logs")], check=True)
-    try:
-        t.write("logs/filler", b"\0" * (240 * 1024))
+    with nearly_full_tmpfs(t):
         t.stack('''
 service "talker" {
   cmd = [[i=0; while :; do echo "message $i"; i=$((i+1)); sleep 0.002; done]],
@@ -161,8 +170,6 @@ service "other" { cmd = "exit 1", restart = require("luvsup.backoff").fixed { de
         markers = [r for r in records if r[2] == b"!"]
         check(markers and markers[0][3].startswith(b"luvsup: ") and b"bytes dropped" in markers[0][3],
               f"marker record: {markers[:1]}")
-    finally:
-        subprocess.run(["umount", "-l", t.file("logs")])
     check(tagged_pids(t.file("stack.lua")) == [], "nothing left")
 
 
@@ -187,10 +194,7 @@ service "fine" { cmd = "echo fine; exec sleep 1000" }
 def test_a_brief_full_disk_loses_nothing(t):
     if os.geteuid() != 0:
         return  # mounting a small tmpfs needs root
-    os.makedirs(t.file("logs"))
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", t.file("logs")], check=True)
-    try:
-        t.write("logs/filler", b"\0" * (240 * 1024))
+    with nearly_full_tmpfs(t):
         t.stack('''
 service "talker" {
   cmd = [[i=0; while [ $i -lt 2000 ]; do echo "message $i"; i=$((i+1)); done; touch done.txt; exec sleep 1000]],
@@ -207,5 +211,3 @@ service "talker" {
         want = b"".join(b"message %d\n" % i for i in range(2000))
         check(got == want, "every line, in order, nothing dropped")
         check("dropped" not in run.log(), "nothing dropped")
-    finally:
-        subprocess.run(["umount", "-l", t.file("logs")])

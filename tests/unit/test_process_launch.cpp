@@ -230,6 +230,7 @@ TEST_CASE("signals luvsup ignores or blocks are default and unblocked in the chi
   std::string out = output_of(make_spec({"/bin/grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"}));
   signal(SIGUSR1, SIG_DFL);
   sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  INFO("child status: " << out);
   CHECK(out.find("SigBlk:\t0000000000000000") != std::string::npos);
   CHECK(out.find("SigIgn:\t0000000000000000") != std::string::npos);
 }

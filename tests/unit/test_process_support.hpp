@@ -55,8 +55,8 @@ inline std::string read_all(int fd, double seconds = 5.0) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
       out.append(buf, static_cast<size_t>(n));
-    } else if (n == 0 || errno != EAGAIN) {
-      break;
+    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+      break;  // EINTR: a signal handler an earlier test left installed; read on
     }
   }
   close(fd);
