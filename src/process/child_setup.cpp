@@ -41,7 +41,18 @@ void reset_signals() noexcept {
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);
   for (int sig = 1; sig < NSIG; ++sig) {
-    sigaction(sig, &dfl, nullptr);  // fails harmlessly for KILL, STOP, glibc's own
+    if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, &dfl, nullptr) == 0) {
+      continue;
+    }
+    // glibc refuses its reserved signals (32, 33) but an ignored one would
+    // still be inherited through exec: ask the kernel directly.
+    struct {
+      void (*handler)(int);
+      unsigned long flags;
+      void (*restorer)();
+      unsigned long mask;
+    } kernel_dfl{SIG_DFL, 0, nullptr, 0};
+    syscall(SYS_rt_sigaction, sig, &kernel_dfl, nullptr, sizeof kernel_dfl.mask);
   }
   sigset_t none;
   sigemptyset(&none);

@@ -30,14 +30,21 @@ def test_installed_binary_runs_a_stack_from_another_directory(t):
     check(proc.returncode == 0, proc.stdout + proc.stderr)
     check("1. hello, files" in proc.stdout, proc.stdout)
     # `run` from that directory: the library, recipes included, comes from the prefix.
-    run = subprocess.Popen([binary, "run", "--log-level", "debug", "stack.lua"], cwd=elsewhere, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log_path = os.path.join(elsewhere, "luvsup.stderr")
+    with open(log_path, "wb") as log:
+        run = subprocess.Popen([binary, "run", "--log-level", "debug", "stack.lua"], cwd=elsewhere,
+                               env=env, stdout=subprocess.DEVNULL, stderr=log)
     try:
-        wait_until(lambda: os.path.exists(os.path.join(elsewhere, "hello.txt")), what="the oneshot to run")
+        def logged():
+            with open(log_path) as f:
+                text = f.read()
+            return "hello: completed" in text and "files: started" in text
+        wait_until(logged, what="the oneshot to complete and the recipe's service to start")
         run.send_signal(signal.SIGTERM)
-        _, err = run.communicate(timeout=30)
+        rc = run.wait(timeout=30)
     finally:
         if run.poll() is None:
             run.kill()
-    check(run.returncode == 0, f"clean run, got {run.returncode}: {err}")
-    check("hello: completed" in err and "files: started" in err, err)
+            run.wait()
+    check(rc == 0, f"clean run, got {rc}")
+    check(os.path.exists(os.path.join(elsewhere, "hello.txt")), "the oneshot ran")
