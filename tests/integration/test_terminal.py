@@ -87,3 +87,26 @@ def test_sighup_without_a_terminal_does_not_stop_the_stack(t):
     run.wait_log(r"SIGHUP ignored")
     check(run.proc.poll() is None, "still running")
     check(run.stop() == 0, "clean")
+
+
+def test_losing_stderr_is_not_fatal(t):
+    # luvsup's stderr is a pipe whose reader goes away: every log write fails
+    # with EPIPE, and supervision goes on.
+    t.stack('''
+local backoff = require "luvsup.backoff"
+service "crasher" { cmd = "echo run >> runs.txt; exit 1", restart = backoff.fixed { delay = 0.1 } }
+''')
+    proc = subprocess.Popen([LUVSUP, "run", "--log-level", "debug", "stack.lua"], cwd=t.path,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc.stderr.close()
+    try:
+        wait_until(lambda: os.path.exists(t.file("runs.txt")) and
+                   open(t.file("runs.txt")).read().count("run") >= 5,
+                   what="restarts while stderr is gone")
+        check(proc.poll() is None, "luvsup still running")
+        proc.send_signal(signal.SIGTERM)
+        check(proc.wait(timeout=30) == 0, "clean shutdown")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    check(tagged_pids(t.file("stack.lua")) == [], "nothing left")
