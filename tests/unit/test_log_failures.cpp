@@ -103,13 +103,6 @@ private:
   std::shared_ptr<spdlog::logger> m_previous;
 };
 
-void finish(Loop& loop, ServiceOutput& out) {
-  REQUIRE(loop.run_until([&] { return !out.capturing(); }));
-  bool flushed = false;
-  out.flush([&] { flushed = true; });
-  REQUIRE(loop.run_until([&] { return flushed; }));
-}
-
 } // namespace
 
 TEST_CASE("a log writer that falls behind stops the pipe, and nothing is lost once it catches up") {
@@ -193,10 +186,9 @@ TEST_CASE("writing is retried and recovers by itself once the disk works again")
   TempDir dir;
   CapturedLog log;
   Loop loop;
-  const std::string blocker = dir.path("logs");
-  std::ofstream(blocker) << "a file where the log directory should be";
+  std::string blocker;
   core::LogSpec spec;
-  spec.file = blocker + "/svc.log";
+  spec.file = blocked_log_path(dir, blocker);
   spec.stall_timeout = 0.5;
   ServiceOutput out(loop.get(), "svc", spec, nullptr);
   TestPipe p;
@@ -304,10 +296,9 @@ TEST_CASE("a brief write error loses nothing: output is held until the disk work
   TempDir dir;
   CapturedLog log;
   Loop loop;
-  const std::string blocker = dir.path("logs");
-  std::ofstream(blocker) << "a file where the log directory should be";
+  std::string blocker;
   core::LogSpec spec;
-  spec.file = blocker + "/svc.log";
+  spec.file = blocked_log_path(dir, blocker);
   spec.stall_timeout = 30;
   ServiceOutput out(loop.get(), "svc", spec, nullptr);
   TestPipe p;

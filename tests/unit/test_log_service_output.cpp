@@ -24,14 +24,6 @@ core::LogSpec spec_for(const std::string& file) {
   return spec;
 }
 
-// Runs the loop until capture ended and everything is on disk.
-void finish(Loop& loop, ServiceOutput& out) {
-  REQUIRE(loop.run_until([&] { return !out.capturing(); }));
-  bool flushed = false;
-  out.flush([&] { flushed = true; });
-  REQUIRE(loop.run_until([&] { return flushed; }));
-}
-
 } // namespace
 
 TEST_CASE("service output reaches the log file framed, byte-exact, with marks") {

@@ -19,6 +19,10 @@
 #include <unistd.h>
 #include <vector>
 
+#include "log/service_output.hpp"
+
+#include <fstream>
+
 namespace luvsup::log::test {
 
 class TempDir {
@@ -213,5 +217,21 @@ struct TestPipe {
     return out;
   }
 };
+
+// Runs the loop until capture ended and everything is on disk.
+inline void finish(Loop& loop, ServiceOutput& out) {
+  REQUIRE(loop.run_until([&] { return !out.capturing(); }));
+  bool flushed = false;
+  out.flush([&] { flushed = true; });
+  REQUIRE(loop.run_until([&] { return flushed; }));
+}
+
+// A log path whose directory cannot be created (a file stands where the
+// directory should be) until the returned blocker file is removed.
+inline std::string blocked_log_path(TempDir& dir, std::string& blocker) {
+  blocker = dir.path("logs");
+  std::ofstream(blocker) << "a file where the log directory should be";
+  return blocker + "/svc.log";
+}
 
 } // namespace luvsup::log::test
