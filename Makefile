@@ -16,7 +16,8 @@ PKGS      := lua5.4 libuv spdlog fmt
 
 # Debian packages the build and the tests need; installed by `make deps` only
 # when pkg-config or the headers say they are missing.
-BUILD_DEBS := pkg-config g++ make liblua5.4-dev libuv1-dev libspdlog-dev libfmt-dev doctest-dev
+BUILD_DEBS := pkg-config g++ make liblua5.4-dev libuv1-dev libspdlog-dev libfmt-dev doctest-dev \
+              nlohmann-json3-dev libcurl4-openssl-dev
 TEST_DEBS  := python3 mandoc procps
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -49,6 +50,7 @@ all: deps $(BUILD)/luvsup
 
 deps:
 	@if ! pkg-config --exists $(PKGS) 2>/dev/null || [ ! -f /usr/include/doctest/doctest.h ] \
+	    || [ ! -f /usr/include/nlohmann/json.hpp ] || ! pkg-config --exists libcurl 2>/dev/null \
 	    || ! command -v $(CXX) >/dev/null; then \
 	  echo "luvsup: installing build dependencies: $(BUILD_DEBS)"; \
 	  $(SUDO) apt-get update -qq && \
