@@ -51,6 +51,15 @@ struct LogSpec {
   bool operator==(const LogSpec&) const = default;
 };
 
+// How a service tells luvsup it is ready, besides a passing health probe.
+// The first readiness signal of any kind counts.
+struct ReadySpec {
+  std::string log_pattern;  // a Lua pattern matched against each output line
+  bool notify = false;      // the sd_notify protocol: NOTIFY_SOCKET, READY=1
+  int fd = -1;              // the s6 style: the child writes a newline to this descriptor
+  bool operator==(const ReadySpec&) const = default;
+};
+
 struct ServiceSpec {
   std::string name;
   std::string source_file;  // where `service "name"` was called
@@ -70,6 +79,8 @@ struct ServiceSpec {
   LogSpec log;
   bool autostart = true;
   bool oneshot = false;
+  ReadySpec ready;
+  double watchdog = 0;       // seconds between WATCHDOG=1 messages; 0 = none (needs ready.notify)
 
   std::shared_ptr<RestartPolicy> restart;  // never null once loaded
 };

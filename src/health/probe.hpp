@@ -1,0 +1,48 @@
+// The result of one health probe, and the handle of a probe in flight.
+//
+// Probe I/O (TCP connect, HTTP request, exec) is C++; what a result means is
+// decided by a Lua verdict (lua/luvsup/health.lua). Every probe kind reports
+// through the same ProbeResult, so verdicts, the log and the status share it.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace luvsup::health {
+
+struct ProbeResult {
+  bool ok = false;        // the I/O succeeded: connected, got an HTTP response, exec exited 0
+  int status = 0;         // the HTTP status code, or the exec probe's exit code; 0 otherwise
+  double latency = 0;     // seconds from the start of the probe to its result
+  std::string error;      // why the probe failed; empty when ok
+  std::string output;     // the HTTP body or the exec probe's output, capped
+  bool timed_out = false; // the probe ran past its timeout (and was cancelled or killed)
+};
+
+// Called once with the result, always from a loop callback (never inline).
+using ProbeDone = std::function<void(ProbeResult)>;
+
+// A probe in flight. Destroying it cancels the probe (an exec probe's whole
+// process group is killed); `done` is never called after that.
+class PendingProbe {
+public:
+  virtual ~PendingProbe() = default;
+};
+
+// One HTTP(S) request: what an http probe (and later a runbook's http.get or
+// http.post) asks for. The verdict on status and body is Lua's.
+struct HttpRequestSpec {
+  std::string url;
+  std::string method = "GET";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  double timeout = 1.0;         // seconds, for the whole request
+  bool tls_verify = true;       // verify the peer's certificate and host name
+  size_t max_body = 64 * 1024;  // bytes of the response body kept; the rest is discarded
+};
+
+}  // namespace luvsup::health
