@@ -55,7 +55,10 @@ ReloadOutcome Reloader::load_and_apply(std::string_view trigger, bool log_failur
   if (auto* error = std::get_if<std::string>(&checked)) {
     ReloadOutcome outcome{ReloadStatus::failed, *error};
     if (log_failure) {
-      spdlog::error("reload failed: {}; keeping the running stack", *error);
+      // The first line says what and where; a traceback follows it.
+      const size_t eol = error->find('\n');
+      spdlog::error("reload failed: {}; keeping the running stack{}", error->substr(0, eol),
+                    eol == std::string::npos ? "" : error->substr(eol));
       m_last = {true, false, std::string(trigger), *error, m_platform.wall_now()};
     } else {
       spdlog::debug("reload: {}; trying again once the files are quiet", *error);

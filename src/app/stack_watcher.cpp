@@ -55,6 +55,7 @@ void StackWatcher::on_timer() {
     return;
   }
   if (failed && !last_try) {
+    uv_update_time(m_loop);  // the quiet period starts after the load, however long it took
     m_retry = true;
     m_timer.start(m_quiet, [this] { on_timer(); });
   }
