@@ -48,6 +48,7 @@ ReloadOutcome Reloader::reload_if_changed(std::string_view trigger, bool last_tr
 ReloadOutcome Reloader::load_and_apply(std::string_view trigger, bool log_failure,
                                        const Hashes& before) {
   if (m_supervisor.shutting_down()) {
+    spdlog::info("reload ignored: the stack is stopping");
     return {ReloadStatus::ignored, "reload ignored: the stack is stopping"};
   }
   spdlog::debug("reload ({}): loading {}", trigger, m_stack_file);
