@@ -145,3 +145,12 @@ TEST_CASE_FIXTURE(Fixture, "a thousand reloads leave the Lua states, references 
   CHECK(now < bytes + bytes / 4);
   CHECK(now > bytes - bytes / 4);
 }
+
+TEST_CASE_FIXTURE(Fixture, "a reload while the stack stops is ignored") {
+  start(k_stack_a);
+  supervisor.shutdown([](bool) {});
+  const auto outcome = reloader->reload("SIGHUP");
+  CHECK(outcome.status == app::ReloadStatus::ignored);
+  CHECK(outcome.message == "reload ignored: the stack is stopping");
+  CHECK_FALSE(reloader->last().attempted);
+}
