@@ -29,7 +29,8 @@ public:
 
   // `on_quiet(last_try)` reloads and returns true when the stack failed to
   // load (so that the watcher retries once).
-  StackWatcher(uv_loop_t* loop, std::function<bool(bool last_try)> on_quiet, double quiet = k_quiet);
+  StackWatcher(uv_loop_t* loop, std::function<bool(bool last_try)> on_quiet,
+               double quiet = k_quiet);
 
   // Watches exactly `files` (absolute paths) from now on. A directory that
   // cannot be watched is logged and skipped: supervision goes on.

@@ -100,7 +100,8 @@ ReloadPlan plan_reload(std::span<const ServiceSpec* const> running,
     }
   }
   for (auto& change : changes) {
-    if (!change.restart_keys.empty() || !change.live_keys.empty() || !change.restarted_with.empty()) {
+    if (!change.restart_keys.empty() || !change.live_keys.empty() ||
+        !change.restarted_with.empty()) {
       plan.changed.push_back(std::move(change));
     }
   }

@@ -87,7 +87,8 @@ void Supervisor::drain() {
     evaluate();
   } while (!m_queue.empty());
   m_draining = false;
-  if (std::any_of(m_retiring.begin(), m_retiring.end(), [this](const Service* s) { return at_rest(*s); })) {
+  if (std::any_of(m_retiring.begin(), m_retiring.end(),
+                  [this](const Service* s) { return at_rest(*s); })) {
     m_drop_timer->start(0, [this] { drop_retired(); });
   }
 
