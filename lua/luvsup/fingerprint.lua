@@ -4,10 +4,12 @@
 --
 -- Tables are walked with their keys sorted and their metatables; functions
 -- contribute their bytecode without debug information (string.dump with
--- strip), so moving a function to another line is no change, and their
--- upvalues (except _ENV, the globals). C functions are named by where the
--- standard library keeps them. A value met twice in one walk is written as a
--- back reference, which keeps cycles finite.
+-- strip) and their upvalues (except _ENV, the globals). C functions are named
+-- by where the standard library keeps them. Each table and function is
+-- fingerprinted once per Lua state and then stands for itself in its parents
+-- by `hash(its fingerprint)`, so the many services that share the library's
+-- policy code cost one walk; a table met again while its own walk is still
+-- running is written as "<cycle>".
 --
 --   local fingerprint = require "luvsup.fingerprint"
 --   fingerprint(backoff.fixed { delay = 1 }) == fingerprint(backoff.fixed { delay = 1 })  --> true
@@ -27,11 +29,6 @@ local function c_name(f)
   return C_NAMES[f] or "?"
 end
 
-local walk
--- Bytecode per function, computed once per Lua state: every service shares
--- the library's policy code.
-local dumps = setmetatable({}, { __mode = "k" })
-
 local function scalar(v)
   local t = type(v)
   if t == "number" then
@@ -42,71 +39,58 @@ local function scalar(v)
   return t:sub(1, 1) .. tostring(v)
 end
 
-local function walk_table(t, out, seen)
+local memo = setmetatable({}, { __mode = "k" })  -- value -> hash of its fingerprint
+local active = {}                                -- values whose walk is running
+
+local fingerprint
+
+local function of_table(t, hash)
   local keys = {}
-  for k in pairs(t) do
-    local key_out = {}
-    walk(k, key_out, seen)
-    keys[#keys + 1] = { table.concat(key_out), k }
-  end
+  for k in pairs(t) do keys[#keys + 1] = { fingerprint(k, hash), k } end
   table.sort(keys, function(a, b) return a[1] < b[1] end)
-  out[#out + 1] = "{"
+  local out = { "{" }
   for _, entry in ipairs(keys) do
-    out[#out + 1] = entry[1]
-    out[#out + 1] = "="
-    walk(rawget(t, entry[2]), out, seen)
-    out[#out + 1] = ";"
+    out[#out + 1] = entry[1] .. "=" .. fingerprint(rawget(t, entry[2]), hash) .. ";"
   end
   out[#out + 1] = "}"
   local mt = debug.getmetatable(t)
-  if mt ~= nil then
-    out[#out + 1] = "meta"
-    walk(mt, out, seen)
-  end
+  if mt ~= nil then out[#out + 1] = "meta" .. fingerprint(mt, hash) end
+  return table.concat(out)
 end
 
-local function walk_function(f, out, seen)
-  if debug.getinfo(f, "S").what == "C" then
-    out[#out + 1] = "c" .. c_name(f)
-    return
-  end
-  local code = dumps[f]
-  if not code then
-    code = string.dump(f, true)
-    dumps[f] = code
-  end
-  out[#out + 1] = string.format("f%d:", #code)
-  out[#out + 1] = code
+local function of_function(f, hash)
+  if debug.getinfo(f, "S").what == "C" then return "c" .. c_name(f) end
+  local code = string.dump(f, true)
+  local out = { string.format("f%d:", #code), code }
   for i = 1, math.huge do
     local name, value = debug.getupvalue(f, i)
     if name == nil then break end
-    if name ~= "_ENV" then
-      out[#out + 1] = "^"
-      walk(value, out, seen)
-    end
+    if name ~= "_ENV" then out[#out + 1] = "^" .. fingerprint(value, hash) end
   end
-end
-
-walk = function(v, out, seen)
-  local t = type(v)
-  if t ~= "table" and t ~= "function" then
-    out[#out + 1] = scalar(v)
-    return
-  end
-  if seen[v] then
-    out[#out + 1] = "@" .. seen[v]
-    return
-  end
-  seen.n = seen.n + 1
-  seen[v] = seen.n
-  if t == "table" then walk_table(v, out, seen) else walk_function(v, out, seen) end
-end
-
----Returns the fingerprint of `v` as a string (compare or hash it).
----@param v any
----@return string
-return function(v)
-  local out = {}
-  walk(v, out, { n = 0 })
   return table.concat(out)
+end
+
+fingerprint = function(v, hash)
+  local t = type(v)
+  if t ~= "table" and t ~= "function" then return scalar(v) end
+  local known = memo[v]
+  if known then return known end
+  if active[v] then return "<cycle>" end
+  active[v] = true
+  local ok, text = pcall(t == "table" and of_table or of_function, v, hash)
+  active[v] = nil
+  if not ok then error(text, 0) end
+  local h = "#" .. hash(text)
+  memo[v] = h
+  return h
+end
+
+---Returns the fingerprint of `v` as a short string. `hash(s)` condenses a
+---string into a short one (luvsup passes a 64-bit hash); by default the
+---strings are kept whole.
+---@param v any
+---@param hash? fun(s: string): string
+---@return string
+return function(v, hash)
+  return fingerprint(v, hash or function(s) return s end)
 end

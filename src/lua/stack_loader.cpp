@@ -10,6 +10,7 @@ extern "C" {
 }
 
 #include <climits>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -167,11 +168,23 @@ struct LoadOutput {
   std::string error;  // the DSL's validation message, when it returned one
 };
 
+// hash(s) for lua/luvsup/fingerprint.lua: 16 hex digits of content_hash(s).
+int hash_string(lua_State* L) {
+  size_t len = 0;
+  const char* s = luaL_checklstring(L, 1, &len);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(core::content_hash(std::string_view(s, len))));
+  lua_pushlstring(L, hex, 16);
+  return 1;
+}
+
 // stack: svc, fingerprint -> svc, fingerprint; hashes fingerprint(svc.restart).
 uint64_t restart_fingerprint(lua_State* L) {
   lua_pushvalue(L, -1);
   lua_getfield(L, -3, "restart");  // stack: svc, fingerprint, fingerprint, policy
-  lua_call(L, 1, 1);
+  lua_pushcfunction(L, hash_string);
+  lua_call(L, 2, 1);
   size_t len = 0;
   const char* s = lua_tolstring(L, -1, &len);
   const uint64_t h = s != nullptr ? core::content_hash(std::string_view(s, len)) : 0;
