@@ -35,12 +35,17 @@ void StackWatcher::watch(const std::vector<std::string>& files) {
 }
 
 void StackWatcher::on_event(const std::string& dir, std::string_view name) {
-  if (!name.empty() && m_files.count(dir + "/" + std::string(name)) == 0) {
-    return;  // an editor's swap or backup file, or another file of the directory
+  try {
+    if (!name.empty() && m_files.count(dir + "/" + std::string(name)) == 0) {
+      return;  // an editor's swap or backup file, or another file of the directory
+    }
+    spdlog::trace("change in {}/{}", dir, name);
+    m_retry = false;
+    m_timer.start(m_quiet, [this] { on_timer(); });
+  } catch (const std::exception& e) {
+    // No exception may escape a libuv callback; the next change tries again.
+    spdlog::error("watching {}: {}", dir, e.what());
   }
-  spdlog::trace("change in {}/{}", dir, name);
-  m_retry = false;
-  m_timer.start(m_quiet, [this] { on_timer(); });
 }
 
 void StackWatcher::on_timer() {
