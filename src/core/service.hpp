@@ -86,6 +86,7 @@ public:
   uint64_t spec_generation() const { return m_spec_generation; }
 
   const ServiceSpec& spec() const { return *m_spec; }
+  // The spec as work started now holds it (see replace_spec).
   const std::shared_ptr<const ServiceSpec>& spec_ptr() const { return m_spec; }
   const std::string& name() const { return m_spec->name; }
   ProcState state() const { return m_state; }

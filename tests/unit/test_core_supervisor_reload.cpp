@@ -86,6 +86,7 @@ TEST_CASE_FIXTURE(Fixture, "a policy-only change keeps the pid and swaps in the 
   supervisor.start_all();
   const pid_t pid = svc("cache").pid();
   const uint64_t generation = svc("cache").spec_generation();
+  const auto in_flight = svc("cache").spec_ptr();  // what a probe started now would hold
   auto cache = make("cache");
   cache->restart = std::make_shared<GiveUp>();
   cache->restart_fingerprint = 1;
@@ -93,6 +94,8 @@ TEST_CASE_FIXTURE(Fixture, "a policy-only change keeps the pid and swaps in the 
   CHECK(platform.signals.empty());
   CHECK(svc("cache").pid() == pid);
   CHECK(svc("cache").spec_generation() == generation + 1);
+  CHECK(&svc("cache").spec() != in_flight.get());
+  CHECK(in_flight.use_count() == 1);  // only the work in flight keeps the old spec
   exit("cache", 1);
   CHECK(svc("cache").state() == ProcState::fatal);  // the new policy decided
 }
