@@ -231,6 +231,20 @@ function M.depends_on(v, c)
     if type(name) ~= "string" then
       c:fail("expects service names (strings), got " .. type(name))
     end
+    -- { condition = "healthy", restart = true }: restart with the dependency.
+    local restart = false
+    if type(cond) == "table" then
+      for k in pairs(cond) do
+        if k ~= "condition" and k ~= "restart" then
+          c:fail(string.format("has an unknown key '%s'%s", tostring(k),
+            util.did_you_mean(tostring(k), { "condition", "restart" })), name)
+        end
+      end
+      if cond.restart ~= nil and type(cond.restart) ~= "boolean" then
+        c:fail("expects restart = true or false, got " .. type(cond.restart), name)
+      end
+      restart, cond = cond.restart or false, cond.condition or "started"
+    end
     if not conditions[cond] then
       c:fail(string.format("condition %s for '%s' must be \"started\", \"healthy\" or \"completed\"%s",
         type(cond) == "string" and string.format("%q", cond) or type(cond), name,
@@ -239,7 +253,7 @@ function M.depends_on(v, c)
     if name == c.name then c:fail("depends_on names the service itself", nil, true) end
     if not seen[name] then
       seen[name] = true
-      out[#out + 1] = { name = name, condition = cond }
+      out[#out + 1] = { name = name, condition = cond, restart = restart }
     end
   end
   for _, name in ipairs(v) do add(name, "started") end

@@ -1,7 +1,9 @@
 #include "app/commands.hpp"
 #include "app/instance_lock.hpp"
 #include "app/own_log.hpp"
+#include "app/reloader.hpp"
 #include "app/stack_validation.hpp"
+#include "app/stack_watcher.hpp"
 #include "app/uv_platform.hpp"
 #include "core/supervisor.hpp"
 #include "log/console_view.hpp"
@@ -29,10 +31,10 @@ namespace {
 // How long leftovers of a killed luvsup get to exit before SIGKILL.
 constexpr double k_leftover_timeout = 10.0;
 
-double longest_stall_timeout(const lua::StackDefinition& definition) {
+double longest_stall_timeout(const core::Supervisor& supervisor) {
   double longest = 1.0;
-  for (const auto& spec : definition.services) {
-    longest = std::max(longest, spec.log.stall_timeout);
+  for (const auto& service : supervisor.services()) {
+    longest = std::max(longest, service->spec().log.stall_timeout);
   }
   return longest;
 }
@@ -57,6 +59,7 @@ struct Session {
         platform(loop, process::stack_hash(stack.definition.file), stack.definition.state_dir,
                  std::move(base_limits), console.get()),
         supervisor(platform),
+        reloader(supervisor, platform, options.stack_file, stack.definition),
         reaper(loop, [this](pid_t pid, core::ExitStatus status) {
           supervisor.on_process_exit(pid, status);
         }) {}
@@ -64,6 +67,8 @@ struct Session {
   std::unique_ptr<log::ConsoleView> console;
   UvPlatform platform;
   core::Supervisor supervisor;
+  Reloader reloader;
+  std::unique_ptr<StackWatcher> watcher;  // null with --no-watch
   process::Reaper reaper;
   std::vector<std::unique_ptr<uv::Signal>> signals;
 };
@@ -76,8 +81,8 @@ int run_command(const cli::Options& options) {
     fmt::print(stderr, "{}\n", *error);
     return k_exit_failure;
   }
-  const auto& stack = std::get<OrderedStack>(checked);
-  const auto& definition = stack.definition;
+  auto& stack = std::get<OrderedStack>(checked);
+  auto& definition = stack.definition;
 
   auto lock = InstanceLock::acquire(definition.state_dir);
   if (auto* error = std::get_if<std::string>(&lock)) {
@@ -104,8 +109,9 @@ int run_command(const cli::Options& options) {
   bool logs_stuck = false;
   // A log write stuck on a hung disk may hold output for its stall timeout
   // and no longer: neither the shutdown flush nor the final close pass (which
-  // writes what the closing pipes still held) waits for it beyond that.
-  const double flush_bound = longest_stall_timeout(definition);
+  // writes what the closing pipes still held) waits for it beyond that. Set
+  // when the shutdown begins, from the definitions running then.
+  double flush_bound = 1.0;
   auto flush_deadline = std::make_unique<uv::Timer>(&loop);
   auto arm_flush_deadline = [&] {
     flush_deadline->start(flush_bound, [&] {
@@ -127,10 +133,25 @@ int run_command(const cli::Options& options) {
   {
     Session session(&loop, stack, options, std::move(base_limits));
     auto& supervisor = session.supervisor;
-    for (const auto& spec : definition.services) {
-      supervisor.add(std::make_shared<const core::ServiceSpec>(spec));
+    for (auto& spec : definition.services) {
+      supervisor.add(std::make_shared<const core::ServiceSpec>(std::move(spec)));
+    }
+    // The specs hold the Lua state now; a reload's old state must go once
+    // nothing running needs it, so nothing else keeps it.
+    definition.services.clear();
+    definition.lua.reset();
+    auto& reloader = session.reloader;
+    if (options.watch) {
+      session.watcher = std::make_unique<StackWatcher>(&loop, [&](bool last_try) {
+        const ReloadOutcome outcome = reloader.reload_if_changed("file change", last_try);
+        session.watcher->watch(reloader.files());
+        return outcome.status == ReloadStatus::failed;
+      });
+      session.watcher->watch(reloader.files());
     }
     auto begin_shutdown = [&] {
+      flush_bound = longest_stall_timeout(supervisor);
+      session.watcher.reset();
       supervisor.shutdown([&](bool was_clean) {
         clean = was_clean;
         arm_flush_deadline();
@@ -155,7 +176,8 @@ int run_command(const cli::Options& options) {
         spdlog::info("SIGHUP: the terminal closed");
         begin_shutdown();
       } else {
-        spdlog::info("SIGHUP ignored: luvsup has no controlling terminal");
+        spdlog::info("SIGHUP: reloading {}", options.stack_file);
+        reloader.reload("SIGHUP");
       }
     }));
 

@@ -8,7 +8,7 @@
 namespace luvsup::cli {
 
 const char* usage_text() {
-  return "usage: luvsup run [--quiet] [--no-color] [--log-level LEVEL] [STACK]\n"
+  return "usage: luvsup run [--quiet] [--no-color] [--no-watch] [--log-level LEVEL] [STACK]\n"
          "       luvsup check [STACK]\n"
          "       luvsup --version | --help\n"
          "\n"
@@ -18,6 +18,7 @@ const char* usage_text() {
          "\n"
          "  --quiet           do not show service output in the terminal\n"
          "  --no-color        no colors in the terminal\n"
+         "  --no-watch        do not reload when a file of the stack changes\n"
          "  --log-level LEVEL trace, debug, info (default), warn, error or off\n"
          "\n"
          "See luvsup(1) and luvsup-stack(5).\n";
@@ -52,6 +53,8 @@ std::variant<Options, UsageError> parse_options(int argc, char** argv) {
       options.quiet = true;
     } else if (arg == "--no-color") {
       options.color = false;
+    } else if (arg == "--no-watch") {
+      options.watch = false;
     } else if (arg == "--log-level" || arg.starts_with("--log-level=")) {
       std::string_view value;
       if (arg == "--log-level") {
@@ -77,8 +80,8 @@ std::variant<Options, UsageError> parse_options(int argc, char** argv) {
       return UsageError{"unexpected argument '" + std::string(arg) + "'"};
     }
   }
-  if (options.command == Command::check && (options.quiet || !options.color)) {
-    return UsageError{"check takes no --quiet or --no-color"};
+  if (options.command == Command::check && (options.quiet || !options.color || !options.watch)) {
+    return UsageError{"check takes no --quiet, --no-color or --no-watch"};
   }
   return options;
 }

@@ -16,6 +16,7 @@ struct Options {
   spdlog::level::level_enum log_level = spdlog::level::info;
   bool quiet = false;     // run: no service output in the terminal
   bool color = true;      // run: colors when the output is a terminal
+  bool watch = true;      // run: reload when a file of the stack changes
 };
 
 struct UsageError {

@@ -33,6 +33,8 @@ std::string_view to_string(ServiceEvent event) {
   case ServiceEvent::leftovers_gone: return "leftovers_gone";
   case ServiceEvent::backoff_done: return "backoff_done";
   case ServiceEvent::kill: return "kill";
+  case ServiceEvent::process_changed: return "process_changed";
+  case ServiceEvent::definition_changed: return "definition_changed";
   }
   return "unknown";
 }
@@ -96,6 +98,17 @@ const Service::Transition Service::k_transitions[] = {
     {S::crash_looping, E::restart, &Service::restart_now},
     {S::crash_looping, E::stop, &Service::cancel_backoff},
     {S::crash_looping, E::shutdown, &Service::cancel_backoff},
+
+    // A reload; the Supervisor posts these only to services wanted up.
+    {S::running, E::process_changed, &Service::begin_reload_restart},
+    {S::stopping, E::process_changed, &Service::want_restart_after_stop},
+    {S::backoff, E::process_changed, &Service::restart_now},
+    {S::crash_looping, E::process_changed, &Service::restart_now},
+    {S::fatal, E::process_changed, &Service::begin_start},
+    {S::completed, E::process_changed, &Service::begin_start},
+    {S::backoff, E::definition_changed, &Service::restart_now},
+    {S::crash_looping, E::definition_changed, &Service::restart_now},
+    {S::fatal, E::definition_changed, &Service::begin_start},
 };
 
 Service::Service(std::shared_ptr<const ServiceSpec> spec, Platform& platform,
@@ -105,6 +118,11 @@ Service::Service(std::shared_ptr<const ServiceSpec> spec, Platform& platform,
       m_poll_timer(platform.make_timer()) {}
 
 Service::~Service() = default;
+
+void Service::replace_spec(std::shared_ptr<const ServiceSpec> spec) {
+  m_spec = std::move(spec);
+  ++m_spec_generation;
+}
 
 void Service::handle(ServiceEvent event) {
   for (const auto& row : k_transitions) {
@@ -193,6 +211,10 @@ void Service::begin_stop() { stop_process(StopIntent::stop, ExitCause::stopped_b
 void Service::begin_shutdown() { stop_process(StopIntent::stop, ExitCause::shutdown); }
 
 void Service::begin_restart() { stop_process(StopIntent::restart, ExitCause::stopped_by_user); }
+
+void Service::begin_reload_restart() {
+  stop_process(StopIntent::restart, ExitCause::restarted_by_reload);
+}
 
 void Service::stop_process(StopIntent intent, ExitCause cause) {
   m_wanted_up = intent == StopIntent::restart;

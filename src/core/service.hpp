@@ -51,6 +51,8 @@ enum class ServiceEvent {
   leftovers_gone, // no process of the service remains
   backoff_done,   // the restart delay elapsed
   kill,           // SIGKILL now and stop (a second interrupt)
+  process_changed,     // a reload changed its process definition: restart it now
+  definition_changed,  // a reload changed a live key: leave fatal and backoff now
 };
 std::string_view to_string(ServiceEvent event);
 
@@ -72,7 +74,20 @@ public:
   // Records how the main process ended; the `exited` event reads it.
   void set_exit_status(const ExitStatus& status) { m_exit_status = status; }
 
+  // Swaps in the definition a reload loaded for this service, keeping every
+  // runtime state (pid, start time, restarts, history). The new spec is used
+  // from the next decision on. Work started for the old spec (a probe, a
+  // hook) keeps the old spec, and with it the old Lua state, alive through
+  // its own shared_ptr while it runs; it compares spec_generation() with the
+  // generation it started under before acting on its result, and drops the
+  // result when they differ (a retired state never decides anything).
+  void replace_spec(std::shared_ptr<const ServiceSpec> spec);
+  // Counts replace_spec calls.
+  uint64_t spec_generation() const { return m_spec_generation; }
+
   const ServiceSpec& spec() const { return *m_spec; }
+  // The spec as work started now holds it (see replace_spec).
+  const std::shared_ptr<const ServiceSpec>& spec_ptr() const { return m_spec; }
   const std::string& name() const { return m_spec->name; }
   ProcState state() const { return m_state; }
   pid_t pid() const { return m_pid; }
@@ -104,6 +119,7 @@ private:
   void begin_stop();
   void begin_shutdown();
   void begin_restart();
+  void begin_reload_restart();
   void cancel_start();
   void cancel_backoff();
   void restart_now();
@@ -129,6 +145,7 @@ private:
   void decide_after_exit();
 
   std::shared_ptr<const ServiceSpec> m_spec;
+  uint64_t m_spec_generation = 0;
   Platform& m_platform;
   std::function<void(Service&, ServiceEvent)> m_post;
 

@@ -31,6 +31,7 @@ struct ResourceLimit {
 struct Dependency {
   std::string name;
   std::string condition = "started";  // "started" for now; "healthy", "completed" later
+  bool restart = false;  // a reload that restarts the dependency restarts this service too
   bool operator==(const Dependency&) const = default;
 };
 
@@ -83,6 +84,10 @@ struct ServiceSpec {
   double watchdog = 0;       // seconds between WATCHDOG=1 messages; 0 = none (needs ready.notify)
 
   std::shared_ptr<RestartPolicy> restart;  // never null once loaded
+  // A hash of the restart policy's Lua value (its data, code and upvalues,
+  // lua/luvsup/fingerprint.lua): equal across two loads when the policy is the
+  // same, so a reload can tell a changed policy from a reloaded one.
+  uint64_t restart_fingerprint = 0;
 };
 
 }  // namespace luvsup::core

@@ -7,7 +7,8 @@
 
 namespace luvsup::core {
 
-Supervisor::Supervisor(Platform& platform) : m_platform(platform) {}
+Supervisor::Supervisor(Platform& platform)
+    : m_platform(platform), m_drop_timer(platform.make_timer()) {}
 
 Supervisor::~Supervisor() = default;
 
@@ -86,6 +87,10 @@ void Supervisor::drain() {
     evaluate();
   } while (!m_queue.empty());
   m_draining = false;
+  if (std::any_of(m_retiring.begin(), m_retiring.end(),
+                  [this](const Service* s) { return at_rest(*s); })) {
+    m_drop_timer->start(0, [this] { drop_retired(); });
+  }
 
   if (m_shutting_down && !m_done_called && m_on_shutdown_done &&
       std::all_of(m_services.begin(), m_services.end(),
@@ -138,8 +143,14 @@ void Supervisor::evaluate() {
     }
     return;
   }
+  for (Service* gone : m_retiring) {
+    // Removed by a reload: stopped like at shutdown, dependents first.
+    if (!at_rest(*gone) && gone->wanted_up() && !has_active_dependents(*gone)) {
+      m_queue.emplace_back(gone, ServiceEvent::stop);
+    }
+  }
   for (const auto& service : m_services) {
-    if (service->state() != ProcState::starting) {
+    if (service->state() != ProcState::starting || retiring(*service)) {
       continue;
     }
     bool ready = true;

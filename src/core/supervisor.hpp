@@ -10,6 +10,7 @@
 #pragma once
 
 #include "core/platform.hpp"
+#include "core/reload_plan.hpp"
 #include "core/service.hpp"
 
 #include <deque>
@@ -43,6 +44,19 @@ public:
   // The reaper reports every child that exited.
   void on_process_exit(pid_t pid, const ExitStatus& status);
 
+  // Carries out a reload (supervisor_reload.cpp). `next` holds the new
+  // stack's specs in declaration order and `plan` is plan_reload(specs(),
+  // next). Added services start, removed ones stop in reverse dependency order
+  // and are dropped once stopped, changed ones restart or take the new spec
+  // live; every kept service swaps in its new spec, so the old Lua state goes
+  // once the last removed service is gone. Returns the log line that says what
+  // it did ("reload: +web -old ~api (cmd changed: restarted)").
+  std::string apply_reload(const ReloadPlan& plan,
+                           std::vector<std::shared_ptr<const ServiceSpec>> next);
+  // The definitions of the running stack in declaration order, without the
+  // services a reload removed that are still stopping.
+  std::vector<const ServiceSpec*> specs() const;
+
   Service* find(std::string_view name) const;
   const std::vector<std::unique_ptr<Service>>& services() const { return m_services; }
   bool shutting_down() const { return m_shutting_down; }
@@ -56,6 +70,11 @@ private:
   bool condition_met(const Service& dependency, const std::string& condition) const;
   bool has_active_dependents(const Service& service) const;
   bool at_rest(const Service& service) const;
+  bool retiring(const Service& service) const;
+  // Whether the user stopped it, so that a reload must not start it again.
+  bool explicitly_stopped(const Service& service) const;
+  std::string apply_change(Service& service, const ServiceChange& change);
+  void drop_retired();
 
   Platform& m_platform;
   std::vector<std::unique_ptr<Service>> m_services;
@@ -64,6 +83,8 @@ private:
   bool m_shutting_down = false;
   bool m_done_called = false;
   std::function<void(bool)> m_on_shutdown_done;
+  std::vector<Service*> m_retiring;        // removed by a reload, stopping, dropped when at rest
+  std::unique_ptr<Timer> m_drop_timer;      // drops retired services outside their own callbacks
 };
 
 }  // namespace luvsup::core

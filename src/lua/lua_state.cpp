@@ -88,16 +88,19 @@ LuaState::LuaState(size_t memory_limit) : m_limit(memory_limit) {
   if (m_L == nullptr) {
     throw std::bad_alloc();
   }
+  ++s_live_states;
   *static_cast<LuaState**>(lua_getextraspace(m_L)) = this;
   lua_atpanic(m_L, panic);
   if (auto err = run(open_libraries, k_load_budget)) {
     lua_close(m_L);
+    --s_live_states;
     throw std::runtime_error("cannot open the Lua libraries: " + *err);
   }
 }
 
 LuaState::~LuaState() {
   lua_close(m_L);
+  --s_live_states;
 }
 
 LuaState* LuaState::from(lua_State* L) {
@@ -110,6 +113,7 @@ void* LuaState::allocate(void* ud, void* ptr, size_t osize, size_t nsize) noexce
   if (nsize == 0) {
     std::free(ptr);
     self->m_used -= old;
+    s_used_in_all -= old;
     return nullptr;
   }
   if (nsize > old && self->m_used - old + nsize > self->m_limit) {
@@ -123,6 +127,7 @@ void* LuaState::allocate(void* ud, void* ptr, size_t osize, size_t nsize) noexce
     return nullptr;
   }
   self->m_used = self->m_used - old + nsize;
+  s_used_in_all = s_used_in_all - old + nsize;
   return block;
 }
 

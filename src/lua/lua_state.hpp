@@ -72,7 +72,17 @@ public:
 
   // Registry references alive (see LuaRef), for leak tests.
   [[nodiscard]] int live_refs() const { return m_live_refs; }
-  void add_live_ref(int delta) { m_live_refs += delta; }
+  void add_live_ref(int delta) {
+    m_live_refs += delta;
+    s_refs_in_all += delta;
+  }
+
+  // LuaState objects alive in the process, the bytes and the references all
+  // of them hold:
+  // a reload leaks a state when these grow (tests; one loop thread only).
+  [[nodiscard]] static int live_states() { return s_live_states; }
+  [[nodiscard]] static size_t memory_in_all_states() { return s_used_in_all; }
+  [[nodiscard]] static int live_refs_in_all_states() { return s_refs_in_all; }
 
   // The LuaState that owns `L` (any thread of it).
   static LuaState* from(lua_State* L);
@@ -98,6 +108,9 @@ private:
   size_t m_limit = k_default_memory_limit;
   int m_live_refs = 0;
   Run m_run;
+  static inline int s_live_states = 0;
+  static inline size_t s_used_in_all = 0;
+  static inline int s_refs_in_all = 0;
 };
 
 }  // namespace luvsup::lua

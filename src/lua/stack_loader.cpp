@@ -1,5 +1,6 @@
 #include "lua/stack_loader.hpp"
 
+#include "core/content_hash.hpp"
 #include "lua/data_dir.hpp"
 #include "lua/lua_ref.hpp"
 #include "lua/lua_restart_policy.hpp"
@@ -9,6 +10,7 @@ extern "C" {
 }
 
 #include <climits>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -125,6 +127,7 @@ void read_service(lua_State* L, core::ServiceSpec& spec) {
     spec.depends_on.emplace_back();
     read_string(L, "name", spec.depends_on.back().name);
     read_string(L, "condition", spec.depends_on.back().condition);
+    spec.depends_on.back().restart = read_bool(L, "restart", false);
   });
   if (lua_getfield(L, -1, "stop") == LUA_TTABLE) {  // stack: svc, stop
     if (lua_getfield(L, -1, "signal") == LUA_TNUMBER) {
@@ -165,6 +168,30 @@ struct LoadOutput {
   std::string error;  // the DSL's validation message, when it returned one
 };
 
+// hash(s) for lua/luvsup/fingerprint.lua: 16 hex digits of content_hash(s).
+int hash_string(lua_State* L) {
+  size_t len = 0;
+  const char* s = luaL_checklstring(L, 1, &len);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(core::content_hash(std::string_view(s, len))));
+  lua_pushlstring(L, hex, 16);
+  return 1;
+}
+
+// stack: svc, fingerprint -> svc, fingerprint; hashes fingerprint(svc.restart).
+uint64_t restart_fingerprint(lua_State* L) {
+  lua_pushvalue(L, -1);
+  lua_getfield(L, -3, "restart");  // stack: svc, fingerprint, fingerprint, policy
+  lua_pushcfunction(L, hash_string);
+  lua_call(L, 2, 1);
+  size_t len = 0;
+  const char* s = lua_tolstring(L, -1, &len);
+  const uint64_t h = s != nullptr ? core::content_hash(std::string_view(s, len)) : 0;
+  lua_pop(L, 1);
+  return h;
+}
+
 // stack: (empty) -> (empty). Runs dsl.load and reads its result into out.
 void run_dsl(lua_State* L, const std::string& given, const std::string& data_dir, LoadOutput& out) {
   luaL_checkstack(L, 10, "stack loader");
@@ -197,9 +224,17 @@ void run_dsl(lua_State* L, const std::string& given, const std::string& data_dir
   read_string(L, "log_dir", out.def.log_dir);
   read_string(L, "state_dir", out.def.state_dir);
   read_string_list(L, "loaded_files", out.def.loaded_files);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "luvsup.fingerprint");
+  lua_call(L, 1, 1);  // stack: backoff, decide, dsl, result, fingerprint
+  lua_insert(L, -2);  // stack: backoff, decide, dsl, fingerprint, result
+  const int fingerprint = lua_gettop(L) - 1;
   for_each_in(L, "services", [&] {  // stack: ..., result, services, svc
     out.def.services.emplace_back();
     read_service(L, out.def.services.back());
+    lua_pushvalue(L, fingerprint);  // stack: ..., svc, fingerprint
+    out.def.services.back().restart_fingerprint = restart_fingerprint(L);
+    lua_pop(L, 1);
     out.refs.emplace_back();
     lua_pushvalue(L, decide);  // stack: ..., svc, decide
     out.refs.back().decide = luaL_ref(L, LUA_REGISTRYINDEX);

@@ -79,12 +79,12 @@ def test_quiet_keeps_service_output_off_the_terminal(t):
     check(b"alpha-says-hi" not in buf, f"no service output with --quiet: {buf[-500:]!r}")
 
 
-def test_sighup_without_a_terminal_does_not_stop_the_stack(t):
+def test_sighup_without_a_terminal_reloads_instead_of_stopping(t):
     t.stack('service "s" { cmd = { "sleep", "1000" } }\n')
     run = t.run()
     run.wait_log(r"s: started")
     run.send(signal.SIGHUP)
-    run.wait_log(r"SIGHUP ignored")
+    run.wait_log(r"SIGHUP: reloading")
     check(run.proc.poll() is None, "still running")
     check(run.stop() == 0, "clean")
 

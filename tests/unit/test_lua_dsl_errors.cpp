@@ -172,3 +172,13 @@ TEST_CASE("a bad env file line is reported") {
   CHECK(std::get<luvsup::lua::LoadError>(result).message.find("a.env: line 1: unterminated double quote") !=
         std::string::npos);
 }
+
+TEST_CASE("a depends_on table with restart names the dependency and the bad sub-key") {
+  const std::string db = "service 'db' { cmd = 'x' }\n";
+  CHECK(load_error(db + "service 'api' { cmd = 'x', depends_on = { db = { condition = 'started', restar = true } } }\n") ==
+        "stack.lua:2: service 'api': key 'depends_on.db' has an unknown key 'restar'; did you mean 'restart'?");
+  CHECK(load_error(db + "service 'api' { cmd = 'x', depends_on = { db = { restart = 'yes' } } }\n") ==
+        "stack.lua:2: service 'api': key 'depends_on.db' expects restart = true or false, got string");
+  CHECK(load_error(db + "service 'api' { cmd = 'x', depends_on = { db = { condition = 'up' } } }\n") ==
+        "stack.lua:2: service 'api': key 'depends_on' condition \"up\" for 'db' must be \"started\", \"healthy\" or \"completed\"");
+}

@@ -224,3 +224,25 @@ service "web" { cmd = { "serve", tostring(ports.web) }, stop = { timeout = util.
   CHECK(def.loaded_files.size() == 2);
   CHECK(def.loaded_files[1] == dir.path() + "/lib/ports.lua");
 }
+
+TEST_CASE("depends_on restart = true reaches the spec, and the same policy hashes alike") {
+  luvsup::test::TempDir dir;
+  const std::string stack = "service 'db' { cmd = 'x', restart = 'on-failure' }\n"
+                            "service 'api' { cmd = 'x', restart = 'on-failure',\n"
+                            "  depends_on = { db = { condition = 'started', restart = true } } }\n"
+                            "service 'web' { cmd = 'x', depends_on = { db = 'started' } }\n";
+  auto first = luvsup::lua::load_stack(dir.write("stack.lua", stack));
+  auto second = luvsup::lua::load_stack(dir.write("stack.lua", stack));
+  REQUIRE(std::holds_alternative<luvsup::lua::StackDefinition>(first));
+  REQUIRE(std::holds_alternative<luvsup::lua::StackDefinition>(second));
+  const auto& a = std::get<luvsup::lua::StackDefinition>(first).services;
+  const auto& b = std::get<luvsup::lua::StackDefinition>(second).services;
+  REQUIRE(a[1].depends_on.size() == 1);
+  CHECK(a[1].depends_on[0].restart);
+  CHECK(a[1].depends_on[0].condition == "started");
+  CHECK_FALSE(a[2].depends_on[0].restart);
+  CHECK(a[0].restart_fingerprint != 0);
+  CHECK(a[0].restart_fingerprint == b[0].restart_fingerprint);  // two states, one policy
+  CHECK(a[0].restart_fingerprint == a[1].restart_fingerprint);
+  CHECK(a[0].restart_fingerprint != a[2].restart_fingerprint);  // "always"
+}

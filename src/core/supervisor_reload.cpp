@@ -1,0 +1,128 @@
+// Supervisor::apply_reload: carrying out a ReloadPlan on the running stack.
+#include "core/supervisor.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace luvsup::core {
+
+std::vector<const ServiceSpec*> Supervisor::specs() const {
+  std::vector<const ServiceSpec*> out;
+  for (const auto& service : m_services) {
+    if (!retiring(*service)) {
+      out.push_back(&service->spec());
+    }
+  }
+  return out;
+}
+
+bool Supervisor::retiring(const Service& service) const {
+  return std::find(m_retiring.begin(), m_retiring.end(), &service) != m_retiring.end();
+}
+
+bool Supervisor::explicitly_stopped(const Service& service) const {
+  // Every way to stop a service on request clears wanted_up, and nothing else
+  // does while the stack runs: a fatal or backed-off service is still wanted.
+  return !service.wanted_up();
+}
+
+std::string Supervisor::apply_reload(const ReloadPlan& plan,
+                                     std::vector<std::shared_ptr<const ServiceSpec>> next) {
+  if (plan.empty()) {
+    return "reload: no changes";
+  }
+  for (const auto& name : plan.removed) {
+    Service* gone = find(name);
+    if (gone != nullptr && !retiring(*gone)) {
+      m_retiring.push_back(gone);
+    }
+  }
+  // The new declaration order, then the services on their way out.
+  std::vector<std::unique_ptr<Service>> ordered;
+  std::vector<Service*> revived;  // removed by an earlier reload, back before they were dropped
+  for (auto& spec : next) {
+    auto it = std::find_if(m_services.begin(), m_services.end(),
+                           [&](const auto& s) { return s && s->name() == spec->name; });
+    if (it == m_services.end()) {
+      ordered.push_back(std::make_unique<Service>(
+          std::move(spec), m_platform, [this](Service& s, ServiceEvent e) { post(s, e); }));
+      continue;
+    }
+    Service* service = it->get();
+    if (auto r = std::find(m_retiring.begin(), m_retiring.end(), service); r != m_retiring.end()) {
+      m_retiring.erase(r);
+      revived.push_back(service);
+    }
+    service->replace_spec(std::move(spec));
+    ordered.push_back(std::move(*it));
+  }
+  for (auto& service : m_services) {
+    if (service) {
+      ordered.push_back(std::move(service));
+    }
+  }
+  m_services = std::move(ordered);
+
+  std::string line = "reload:";
+  for (const auto& name : plan.added) {
+    line += " +" + name;
+    Service* service = find(name);
+    const bool was_removed = std::find(revived.begin(), revived.end(), service) != revived.end();
+    if (service->spec().autostart || was_removed) {
+      m_queue.emplace_back(service, ServiceEvent::start);
+    }
+  }
+  for (const auto& name : plan.removed) {
+    line += " -" + name;
+  }
+  for (const auto& change : plan.changed) {
+    if (Service* service = find(change.name)) {
+      line += fmt::format(" ~{} ({}: {})", change.name, describe_cause(change),
+                          apply_change(*service, change));
+    }
+  }
+  drain();
+  return line;
+}
+
+// Queues what the change needs and says, for the log, what that is.
+std::string Supervisor::apply_change(Service& service, const ServiceChange& change) {
+  if (explicitly_stopped(service) || m_shutting_down) {
+    return "applied";
+  }
+  const ProcState state = service.state();
+  const bool resting = state == ProcState::backoff || state == ProcState::crash_looping ||
+                       state == ProcState::fatal;
+  if (change.restarts()) {
+    m_queue.emplace_back(&service, ServiceEvent::process_changed);
+    if (service.has_process()) {
+      return "restarted";
+    }
+    return resting || state == ProcState::completed ? "started again" : "applied";
+  }
+  if (resting) {
+    m_queue.emplace_back(&service, ServiceEvent::definition_changed);
+    return "started again";
+  }
+  if (service.has_process() && service.pid() > 0) {
+    return fmt::format("kept pid {}", service.pid());
+  }
+  return "applied";
+}
+
+void Supervisor::drop_retired() {
+  for (auto it = m_retiring.begin(); it != m_retiring.end();) {
+    Service* gone = *it;
+    if (!at_rest(*gone)) {
+      ++it;
+      continue;
+    }
+    spdlog::info("{}: removed from the stack", gone->name());
+    it = m_retiring.erase(it);
+    std::erase_if(m_services, [gone](const auto& s) { return s.get() == gone; });
+  }
+}
+
+}  // namespace luvsup::core
