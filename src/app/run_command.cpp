@@ -58,7 +58,9 @@ struct Session {
                  std::move(base_limits), console.get()),
         supervisor(platform),
         reaper(loop, [this](pid_t pid, core::ExitStatus status) {
-          supervisor.on_process_exit(pid, status);
+          if (!platform.claim_exit(pid, status)) {
+            supervisor.on_process_exit(pid, status);
+          }
         }) {}
 
   std::unique_ptr<log::ConsoleView> console;

@@ -7,6 +7,7 @@
 // specs while the Service objects keep their state.
 #pragma once
 
+#include "core/health_spec.hpp"
 #include "core/restart_policy.hpp"
 
 #include <sys/resource.h>
@@ -30,7 +31,7 @@ struct ResourceLimit {
 
 struct Dependency {
   std::string name;
-  std::string condition = "started";  // "started" for now; "healthy", "completed" later
+  std::string condition = "started";  // "started", "healthy" (ready) or "completed" (a oneshot exited 0)
   bool operator==(const Dependency&) const = default;
 };
 
@@ -81,6 +82,9 @@ struct ServiceSpec {
   bool oneshot = false;
   ReadySpec ready;
   double watchdog = 0;       // seconds between WATCHDOG=1 messages; 0 = none (needs ready.notify)
+  std::optional<HealthSpec> health;             // the health check, when it has one
+  std::shared_ptr<UnhealthyHook> on_unhealthy;  // null: unhealthy restarts it
+  double start_timeout = 60.0;  // seconds it waits for its dependencies before it is blocked
 
   std::shared_ptr<RestartPolicy> restart;  // never null once loaded
 };
