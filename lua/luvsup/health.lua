@@ -388,7 +388,8 @@ function M.judge(def, c, primary, fallback, now)
   if pok then
     out.primary_passed, out.excused_since = true, nil
   elseif def.fallback and fallback then
-    local fok, ferr = evaluate(def.fallback, fallback)
+    local fok, ferr, fres = evaluate(def.fallback, fallback)
+    if fok then out.summary = "fallback " .. fres.summary end
     if fok and not c.primary_passed then
       passed = true
       out.warning = string.format("the health probe looks broken (%s) but its fallback passes: " ..

@@ -26,12 +26,21 @@ M.schema = {
   restart = { "always", "on-failure", "never" },
   conditions = { "started", "healthy", "completed" },
   ready = { "log", "notify", "fd" },
-  -- The keys of health probes: the schedule of the top-level probe, then the
-  -- keys of each probe kind (see lua/luvsup/health.lua).
-  health = { "interval", "timeout", "retries", "success_threshold", "start_period", "start_interval",
-    "fallback", "fallback_grace", "verdict", "url", "method", "expect_status", "expect_body", "headers",
-    "tls_verify", "host", "port", "cmd" },
+  health = {},  -- filled below from lua/luvsup/health.lua
 }
+
+-- The keys of health probes: the schedule of the top-level probe, then the
+-- keys of each probe kind, each once.
+do
+  local seen = {}
+  local function add(k)
+    if not seen[k] then seen[k] = true; M.schema.health[#M.schema.health + 1] = k end
+  end
+  for _, k in ipairs(health.schedule_keys) do add(k) end
+  for _, kind in ipairs { "http", "tcp", "exec", "all", "any" } do
+    for _, k in ipairs(health.kind_keys[kind]) do add(k) end
+  end
+end
 
 -- Names people reach for from other supervisors, mapped to ours.
 M.aliases = {

@@ -184,7 +184,7 @@ core::UnhealthyAction LuaUnhealthyHook::decide(const core::ServiceView& service,
     error = "on_unhealthy returned \"" + answer + "\"; expected \"restart\", \"wait\" or nil";
   }
   if (error) {
-    spdlog::error("{}: on_unhealthy failed: {}; restarting it (the default)", m_name, *error);
+    spdlog::error("{}: on_unhealthy failed, so it is restarted (the default): {}", m_name, *error);
     return core::UnhealthyAction::restart;
   }
   return answer == "wait" ? core::UnhealthyAction::wait : core::UnhealthyAction::restart;
