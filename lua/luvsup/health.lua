@@ -153,7 +153,7 @@ local function check_keys(fail, opts, allowed, top, kind)
         end
         fail(string.format("unknown key '%s' for health.%s%s", tostring(k), kind,
           util.did_you_mean(tostring(k), list, { path = "url", status = "expect_status",
-            body = "expect_body", verify = "tls_verify", command = "cmd", address = "host" })), tostring(k))
+            body = "expect_body", verify = "tls_verify", command = "cmd", address = "host" })), tostring(k), true)
       end
     end
   end
@@ -252,7 +252,8 @@ end
 
 ---Validates the value of a service's `health` key and returns its normalised
 ---definition: the schedule, `probe` and `fallback` (node trees whose I/O
----leaves are numbered by `leaf`). `fail(message, subkey)` must raise.
+---leaves are numbered by `leaf`). `fail(message, subkey, full)` must raise;
+---`full` marks an "unknown key 'k' ..." message that names its own key.
 ---@param v any
 ---@param fail fun(message: string, subkey?: string)
 ---@return table
@@ -271,8 +272,8 @@ function M.normalise(v, fail)
   if o.success_threshold ~= nil then def.success_threshold = whole(fail, o.success_threshold, "success_threshold", 1) end
   def.probe = normalise_node(v, fail, def.timeout, { leaves = 0 }, true)
   if o.fallback ~= nil then
-    def.fallback = normalise_node(o.fallback, function(msg, key)
-      fail(msg, key and ("fallback." .. key) or "fallback")
+    def.fallback = normalise_node(o.fallback, function(msg, key, full)
+      fail(msg, key and ("fallback." .. key) or "fallback", full)
     end, def.timeout, { leaves = 0 }, false)
   end
   return def

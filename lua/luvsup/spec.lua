@@ -373,7 +373,8 @@ function M.health(v, c)
   end
   return health.normalise(v, function(message, subkey, full)
     if full then
-      c:fail(string.format("key 'health' has an %s", message), subkey, true)
+      local named = message:gsub("^unknown key '[^']*'", function() return "unknown key 'health." .. subkey .. "'" end)
+      c:fail(named, subkey, true)
     end
     c:fail(message, subkey)
   end)
