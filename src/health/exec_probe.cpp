@@ -68,6 +68,9 @@ public:
   }
 
   void exited(const core::ExitStatus& status) {
+    // What the command left in its group goes with it, so probes that start
+    // background work do not pile up round after round.
+    process::signal_group(m_pid, SIGKILL);
     m_pid = -1;
     drain();
     core::ExitRecord record;

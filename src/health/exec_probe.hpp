@@ -2,7 +2,8 @@
 //
 // The command runs in its own session and process group with stdout and
 // stderr on one pipe, of which the first k_max_output bytes are kept for the
-// verdict and the log. At its timeout the whole group is SIGKILLed. Exits
+// verdict and the log. At its timeout, or when the command exits, the whole
+// group is SIGKILLed, so no background process outlives its probe. Exits
 // come from the Reaper (luvsup's one reaping path, which never calls
 // waitpid(-1)): UvPlatform hands each reaped pid to claim_exit first.
 #pragma once

@@ -88,6 +88,21 @@ service "app" {
     check(run.stop() == 0, "clean shutdown")
 
 
+def test_exec_probe_leaves_no_background_process_behind(t):
+    t.stack('''
+local health = require "luvsup.health"
+service "app" {
+  cmd = { "sleep", "1000" },
+  health = health.exec { cmd = "sleep 300 & echo $! > bg.pid", start_interval = 0.1 },
+}
+''')
+    run = t.run()
+    run.wait_log(r"app: healthy \(exec exit 0 in \d+ms\)")
+    child = int(t.wait_file("bg.pid", lambda s: s.strip() != "").strip())
+    wait_until(lambda: not pid_alive(child), what="the probe's background process killed")
+    check(run.stop() == 0, "clean shutdown")
+
+
 def test_exec_probe_output_is_in_the_failure(t):
     t.stack('''
 local health = require "luvsup.health"
