@@ -16,16 +16,6 @@ std::string_view to_string(ProbeSpec::Kind kind) {
   return "unknown";
 }
 
-std::string_view to_string(HealthState state) {
-  switch (state) {
-  case HealthState::none: return "none";
-  case HealthState::starting: return "starting";
-  case HealthState::healthy: return "healthy";
-  case HealthState::unhealthy: return "unhealthy";
-  }
-  return "unknown";
-}
-
 std::string describe(const ProbeSpec& probe) {
   switch (probe.kind) {
   case ProbeSpec::Kind::http: return "http " + probe.http.url;

@@ -30,6 +30,7 @@ void Monitor::start() {
   c.successes = 0;
   c.fired_at = 0;
   c.in_start_period = true;
+  c.excused_since = -1;  // a new process gets the whole fallback grace again
   c.started = m_platform.now();
   m_status.last_change = c.started;
   m_status.reason.clear();
@@ -117,8 +118,10 @@ void Monitor::finish_round() {
     } else if (j.counters.failures > failures_before) {
       spdlog::info("{}: health probe failed ({}/{}): {}", m_spec.name, j.counters.failures,
                    health.retries, j.error);
-    } else {
+    } else if (j.counters.in_start_period && now - j.counters.started < health.start_period) {
       spdlog::info("{}: health probe failed (not counted in the start period): {}", m_spec.name, j.error);
+    } else {
+      spdlog::info("{}: health probe failed (not counted): {}", m_spec.name, j.error);
     }
   }
   // Arm before the callbacks: they may stop the monitor (a restart).

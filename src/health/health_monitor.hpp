@@ -34,9 +34,10 @@ public:
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
 
-  // Starts probing a process spawned now: the state is starting again, and
-  // the first round runs after start_interval. What the primary probe has
-  // shown under this definition (whether it ever passed) is kept.
+  // Starts probing a process spawned now: the state is starting again, the
+  // fallback grace starts afresh, and the first round runs after
+  // start_interval. Whether the primary probe ever passed under this
+  // definition is kept.
   void start();
   // Stops probing and cancels the round in flight; the state is kept.
   void stop();

@@ -54,7 +54,7 @@ def test_tcp_probe_gates_a_healthy_dependent(t):
 local health = require "luvsup.health"
 service "db" {{
   cmd = {listener(t, port, "go")},
-  health = health.tcp {{ port = {port}, start_interval = 0.1 }},
+  health = health.tcp {{ port = {port}, start_interval = 0.1, start_period = 600 }},
 }}
 service "web" {{
   cmd = {{ "sleep", "1000" }},
@@ -62,7 +62,7 @@ service "web" {{
 }}
 ''')
     run = t.run()
-    run.wait_log(r"db: health probe failed \(1/3\): connection refused")
+    run.wait_log(r"db: health probe failed \(not counted in the start period\): connection refused")
     check("web: started" not in run.log(), "web waits for db to be ready")
     t.write("go", "")
     run.wait_log(r"web: started")
@@ -142,14 +142,15 @@ local health = require "luvsup.health"
 service "api" {{
   cmd = {listener(t, port)},
   health = health.http {{ url = "http://127.0.0.1:{port}/wrong-endpoint", interval = 0.1,
-                          start_interval = 0.1, retries = 1,
+                          start_interval = 0.1, retries = 1, start_period = 600,
                           fallback = health.tcp {{ port = {port} }} }},
 }}
 ''')
     run = t.run()
     run.wait_log(r"api: the health probe looks broken \(.*\) but its fallback passes: counting the service healthy")
     run.wait_log(rf"api: healthy \(fallback tcp 127\.0\.0\.1:{port} in \d+ms\)")
-    # Ten more rounds, each a connection to the listener: far past `retries`.
+    # The start period ended with the first pass; ten more rounds, each a
+    # connection to the listener, are far past `retries`.
     t.wait_file("conns.txt", lambda s: s.count("x") >= 12)
     check(run.count(r"api: started") == 1, "never restarted")
     check("unhealthy" not in run.log(), "never unhealthy")
