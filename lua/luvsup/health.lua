@@ -62,6 +62,11 @@ local function constructor(kind, short_key, short_type)
     end
     local copy = {}
     for k, v in pairs(opts) do copy[k] = v end
+    if kind == "exec" and copy.cmd == nil and copy[1] ~= nil then
+      -- health.exec { "pg_isready", "-q", timeout = 5 }: the list is the argv.
+      copy.cmd = {}
+      for i, a in ipairs(opts) do copy.cmd[i], copy[i] = a, nil end
+    end
     return setmetatable({ kind = kind, opts = copy }, Probe)
   end
 end
