@@ -206,3 +206,23 @@ service "web" { cmd = { "sleep", "1000" }, depends_on = { migrate = "completed" 
     run.wait_log(r"web: started")
     check(lines_in_order(run.log(), r"migrate: completed", r"web: started"), "order")
     check(run.stop() == 0, "clean shutdown")
+
+
+def test_python_http_server_is_probed_and_gates_its_dependent(t):
+    port = free_port()
+    t.write("public/index.html", "hi\n")
+    t.stack(f'''
+local static_files = require "recipes.static_files"
+service "files" (static_files {{ port = {port}, dir = "public" }})
+service "client" {{
+  cmd = {{ "python3", "-c", "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:{port}/index.html').read())" }},
+  depends_on = {{ files = "healthy" }},
+  oneshot = true,
+}}
+''')
+    run = t.run()
+    run.wait_log(r"client: completed")
+    check(lines_in_order(run.log(), rf"files: healthy \(tcp 127\.0\.0\.1:{port} in \d+ms\)", r"client: started"),
+          "the client starts once the server accepts")
+    check(b"hi" in t.service_log("client"), "the client fetched the page")
+    check(run.stop() == 0, "clean shutdown")
