@@ -13,6 +13,46 @@
 
 local util = require "luvsup.util"
 
+---What a probe reports, as verdicts and on_unhealthy see it.
+---@class ProbeResult
+---@field ok boolean the I/O succeeded (connected, got a response, exited 0)
+---@field status integer the HTTP status or the exec probe's exit code; 0 otherwise
+---@field latency number seconds the probe took
+---@field error string why it failed ("" when ok)
+---@field output string the HTTP body or the exec probe's output (capped)
+---@field timed_out boolean it ran past its timeout
+---@field results? ProbeResult[] the results of the probes of health.all / health.any
+
+---A verdict: returns whether the result passes, and why not.
+---@alias Verdict fun(result: ProbeResult): boolean, string?
+
+---The keys every probe takes (the schedule keys only on the top-level one).
+---@class ProbeOptions
+---@field timeout? Duration how long one probe may take (default 1)
+---@field verdict? Verdict replaces the probe's own verdict
+---@field interval? Duration between probes once it passed (default 10)
+---@field retries? integer counted failures in a row that make it unhealthy (default 3)
+---@field success_threshold? integer passes in a row that make it healthy (default 1)
+---@field start_period? Duration failures after the spawn do not count for this long (default 0)
+---@field start_interval? Duration between probes until the first pass (default 1)
+---@field fallback? table|function a probe that excuses a primary that never passed
+---@field fallback_grace? Duration how long the fallback excuses a primary that used to pass (default 60)
+
+---@class HttpProbeOptions: ProbeOptions
+---@field url string http:// or https:// URL
+---@field method? string default "GET"
+---@field expect_status? integer|integer[]|string statuses that pass (default "200-399")
+---@field expect_body? string a Lua pattern the body must contain
+---@field headers? table<string, string>
+---@field tls_verify? boolean verify the certificate and host name (default true)
+
+---@class TcpProbeOptions: ProbeOptions
+---@field port integer
+---@field host? string an IP address or "localhost" (default "127.0.0.1")
+
+---@class ExecProbeOptions: ProbeOptions
+---@field cmd string|string[] the command; passes when it exits 0
+
 local M = {}
 
 local Probe = {}
@@ -73,10 +113,13 @@ end
 
 ---An HTTP(S) request that passes when the status is in expect_status
 ---(default 200-399) and the body matches expect_body (a Lua pattern).
+---@type fun(opts: HttpProbeOptions|string): table
 M.http = constructor("http", "url", "string")
 ---A TCP connect that passes when the connection is accepted.
+---@type fun(opts: TcpProbeOptions|integer): table
 M.tcp = constructor("tcp", "port", "number")
 ---A command that passes when it exits 0; killed (whole group) at its timeout.
+---@type fun(opts: ExecProbeOptions|string): table
 M.exec = constructor("exec", "cmd", "string")
 
 local function composite(kind)
