@@ -226,3 +226,36 @@ service "client" {{
           "the client starts once the server accepts")
     check(b"hi" in t.service_log("client"), "the client fetched the page")
     check(run.stop() == 0, "clean shutdown")
+
+
+def test_a_raising_on_unhealthy_hook_is_logged_with_its_traceback_and_restarts(t):
+    t.stack('''
+local health = require "luvsup.health"
+service "app" {
+  cmd = { "sleep", "1000" },
+  health = health.exec { cmd = "exit 1", start_interval = 0.1, retries = 1 },
+  on_unhealthy = function(svc, result) error("hook broke on " .. result.error) end,
+}
+''')
+    run = t.run()
+    run.wait_log(r"app: on_unhealthy failed, so it is restarted \(the default\): .*stack\.lua:6: "
+                 r"hook broke on exited with code 1")
+    check("stack traceback" in run.log(), "the traceback is logged")
+    run.wait_log(r"app: started", count=2)
+    check(run.stop() == 0, "clean shutdown")
+
+
+def test_a_runaway_verdict_is_stopped_and_never_restarts_the_service(t):
+    t.stack('''
+local health = require "luvsup.health"
+service "app" {
+  cmd = { "sleep", "1000" },
+  health = health.exec { cmd = "true", start_interval = 0.1, interval = 0.1, retries = 1,
+                         verdict = function(r) while true do end end },
+}
+''')
+    run = t.run()
+    run.wait_log(r"app: health check failed to judge: .*instruction budget", count=3)
+    check("unhealthy" not in run.log(), "a broken health check is not a failing service")
+    check(run.count(r"app: started") == 1, "never restarted")
+    check(run.stop() == 0, "clean shutdown")
