@@ -120,7 +120,7 @@ Service::Service(std::shared_ptr<const ServiceSpec> spec, Platform& platform,
       m_poll_timer(platform.make_timer()), m_start_timer(platform.make_timer()) {
   if (m_spec->health) {
     m_monitor = std::make_unique<health::Monitor>(
-        platform, *m_spec,
+        platform, *m_spec, m_health,
         health::Monitor::Callbacks{[this] {
                                      set_ready_source("probe");
                                      m_post(*this, ServiceEvent::ready);
@@ -149,7 +149,7 @@ bool Service::started() const {
 }
 
 HealthState Service::health_state() const {
-  return m_monitor ? m_monitor->status().counters.state : HealthState::none;
+  return m_monitor ? m_health.counters.state : HealthState::none;
 }
 
 void Service::set_state(ProcState state) {
@@ -198,7 +198,7 @@ void Service::mark_ready() {
 }
 
 void Service::on_unhealthy() {
-  HealthStatus status = m_monitor ? m_monitor->status() : HealthStatus{};
+  HealthStatus status = m_health;
   if (!m_unhealthy_reason.empty()) {
     status.reason = m_unhealthy_reason;
     status.last.ok = false;

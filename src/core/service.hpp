@@ -109,7 +109,7 @@ public:
   // Its health state: none without a health check.
   core::HealthState health_state() const;
   // Its health status, or null without a health check.
-  const HealthStatus* health() const { return m_monitor ? &m_monitor->status() : nullptr; }
+  const HealthStatus* health() const { return m_monitor ? &m_health : nullptr; }
   // What the next `ready` event reports as its source ("probe", "log", ...).
   void set_ready_source(std::string source) { m_ready_source = std::move(source); }
   // Why the next `unhealthy` event fires, when it does not come from the probe.
@@ -192,6 +192,7 @@ private:
   bool m_ready = false;
   std::string m_ready_source;
   std::string m_unhealthy_reason;
+  HealthStatus m_health;                       // kept here: it belongs to the service, not the definition
   std::unique_ptr<health::Monitor> m_monitor;  // null without a health check
 };
 

@@ -15,9 +15,10 @@ std::string latency_text(double seconds) {
 
 }  // namespace
 
-Monitor::Monitor(core::Platform& platform, const core::ServiceSpec& spec, Callbacks callbacks)
-    : m_platform(platform), m_spec(spec), m_callbacks(std::move(callbacks)),
-      m_timer(platform.make_timer()) {}
+Monitor::Monitor(core::Platform& platform, const core::ServiceSpec& spec, core::HealthStatus& status,
+                 Callbacks callbacks)
+    : m_platform(platform), m_spec(spec), m_callbacks(std::move(callbacks)), m_timer(platform.make_timer()),
+      m_status(status) {}
 
 Monitor::~Monitor() = default;
 

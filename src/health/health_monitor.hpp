@@ -28,8 +28,10 @@ public:
     std::function<void()> fire;    // unhealthy past its retries: fire on_unhealthy
   };
 
-  // `spec` must have a health check and outlive the monitor.
-  Monitor(core::Platform& platform, const core::ServiceSpec& spec, Callbacks callbacks);
+  // `spec` must have a health check; it and `status` (the service's health
+  // state, which the service keeps across monitors) outlive the monitor.
+  Monitor(core::Platform& platform, const core::ServiceSpec& spec, core::HealthStatus& status,
+          Callbacks callbacks);
   ~Monitor();
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
@@ -61,7 +63,7 @@ private:
   std::vector<std::unique_ptr<PendingProbe>> m_pending;
   std::vector<ProbeResult> m_primary;
   std::vector<ProbeResult> m_fallback;
-  core::HealthStatus m_status;
+  core::HealthStatus& m_status;
   std::string m_warning;  // the last warning logged, so a lasting one is logged once
 };
 
