@@ -29,9 +29,10 @@ return function(opts)
   local bind = opts.bind or "127.0.0.1"
   return {
     cmd = cmd,
-    -- Ready (for depends_on = { files = "healthy" }) once the port accepts.
-    health = health.tcp { port = opts.port,
-                          host = bind:match("^%d+%.%d+%.%d+%.%d+$") and bind ~= "0.0.0.0" and bind or "127.0.0.1" },
+    -- Ready (for depends_on = { files = "healthy" }) once the port accepts;
+    -- port 0 (any free port) cannot be probed, so it is ready once started.
+    health = opts.port > 0 and health.tcp { port = opts.port,
+      host = bind:match("^%d+%.%d+%.%d+%.%d+$") and bind ~= "0.0.0.0" and bind or "127.0.0.1" } or nil,
     -- http.server exits cleanly on KeyboardInterrupt; TERM would also do.
     stop = { signal = "INT", timeout = 5 },
   }
