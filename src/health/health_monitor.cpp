@@ -35,7 +35,10 @@ void Monitor::start() {
   c.started = m_platform.now();
   m_status.last_change = c.started;
   m_status.reason.clear();
-  arm(std::min(m_spec.health->start_interval, m_spec.health->interval));
+  const core::HealthSpec& health = *m_spec.health;
+  spdlog::debug("{}: health check {}{}, every {}s", m_spec.name, core::describe(health.probe),
+                health.fallback ? " with fallback " + core::describe(*health.fallback) : "", health.interval);
+  arm(std::min(health.start_interval, health.interval));
 }
 
 void Monitor::stop() {
@@ -105,6 +108,7 @@ void Monitor::finish_round() {
   const core::HealthState after = j.counters.state;
   if (after != before) {
     m_status.last_change = now;
+    spdlog::debug("{}: health {} -> {}", m_spec.name, core::to_string(before), core::to_string(after));
   }
   if (j.passed) {
     m_status.reason.clear();
