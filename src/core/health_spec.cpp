@@ -6,24 +6,35 @@ namespace luvsup::core {
 
 std::string_view to_string(ProbeSpec::Kind kind) {
   switch (kind) {
-  case ProbeSpec::Kind::http: return "http";
-  case ProbeSpec::Kind::tcp: return "tcp";
-  case ProbeSpec::Kind::exec: return "exec";
-  case ProbeSpec::Kind::lua: return "lua";
-  case ProbeSpec::Kind::all: return "all";
-  case ProbeSpec::Kind::any: return "any";
+  case ProbeSpec::Kind::http:
+    return "http";
+  case ProbeSpec::Kind::tcp:
+    return "tcp";
+  case ProbeSpec::Kind::exec:
+    return "exec";
+  case ProbeSpec::Kind::lua:
+    return "lua";
+  case ProbeSpec::Kind::all:
+    return "all";
+  case ProbeSpec::Kind::any:
+    return "any";
   }
   return "unknown";
 }
 
 std::string describe(const ProbeSpec& probe) {
   switch (probe.kind) {
-  case ProbeSpec::Kind::http: return "http " + probe.http.url;
-  case ProbeSpec::Kind::tcp: return fmt::format("tcp {}:{}", probe.host, probe.port);
-  case ProbeSpec::Kind::exec: return "exec " + (probe.argv.empty() ? std::string() : probe.argv.back());
-  case ProbeSpec::Kind::lua: return "lua function";
+  case ProbeSpec::Kind::http:
+    return "http " + probe.http.url;
+  case ProbeSpec::Kind::tcp:
+    return fmt::format("tcp {}:{}", probe.host, probe.port);
+  case ProbeSpec::Kind::exec:
+    return "exec " + (probe.argv.empty() ? std::string() : probe.argv.back());
+  case ProbeSpec::Kind::lua:
+    return "lua function";
   case ProbeSpec::Kind::all:
-  case ProbeSpec::Kind::any: return fmt::format("{} of {}", to_string(probe.kind), probe.children.size());
+  case ProbeSpec::Kind::any:
+    return fmt::format("{} of {}", to_string(probe.kind), probe.children.size());
   }
   return "unknown";
 }
@@ -37,7 +48,7 @@ void collect(const ProbeSpec& probe, std::vector<const ProbeSpec*>& out) {
     collect(child, out);
   }
 }
-}  // namespace
+} // namespace
 
 std::vector<const ProbeSpec*> io_leaves(const ProbeSpec& probe) {
   std::vector<const ProbeSpec*> out;
@@ -45,4 +56,4 @@ std::vector<const ProbeSpec*> io_leaves(const ProbeSpec& probe) {
   return out;
 }
 
-}  // namespace luvsup::core
+} // namespace luvsup::core

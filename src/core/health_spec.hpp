@@ -25,13 +25,13 @@ namespace luvsup::core {
 struct ProbeSpec {
   enum class Kind { http, tcp, exec, lua, all, any };
   Kind kind = Kind::tcp;
-  int leaf = 0;          // 1-based number of an I/O leaf in its tree's results; 0 otherwise
-  double timeout = 1.0;  // seconds
-  health::HttpRequestSpec http;         // http
-  std::string host = "127.0.0.1";       // tcp: an IP address
-  int port = 0;                         // tcp
-  std::vector<std::string> argv;        // exec
-  std::vector<ProbeSpec> children;      // all, any
+  int leaf = 0;                 // 1-based number of an I/O leaf in its tree's results; 0 otherwise
+  double timeout = 1.0;         // seconds
+  health::HttpRequestSpec http; // http
+  std::string host = "127.0.0.1";  // tcp: an IP address
+  int port = 0;                    // tcp
+  std::vector<std::string> argv;   // exec
+  std::vector<ProbeSpec> children; // all, any
 };
 
 std::string_view to_string(ProbeSpec::Kind kind);
@@ -44,14 +44,14 @@ std::vector<const ProbeSpec*> io_leaves(const ProbeSpec& probe);
 
 // What the health policy decides on one round.
 struct HealthJudgement {
-  HealthCounters counters;  // the new counters and state
-  bool passed = false;      // the round passed (the fallback may have excused the primary)
-  bool fire = false;        // fire on_unhealthy now
-  double next = 10.0;       // seconds until the next probe
-  std::string error;        // why it failed
-  std::string warning;      // e.g. the primary probe looks broken but the fallback passes
-  std::string summary;      // "http 200", "tcp", "exec exit 0"
-  health::ProbeResult result;  // the primary's result as the verdict saw it (ok = passed)
+  HealthCounters counters;    // the new counters and state
+  bool passed = false;        // the round passed (the fallback may have excused the primary)
+  bool fire = false;          // fire on_unhealthy now
+  double next = 10.0;         // seconds until the next probe
+  std::string error;          // why it failed
+  std::string warning;        // e.g. the primary probe looks broken but the fallback passes
+  std::string summary;        // "http 200", "tcp", "exec exit 0"
+  health::ProbeResult result; // the primary's result as the verdict saw it (ok = passed)
 };
 
 // Decides on probe rounds (implemented by lua::LuaHealthPolicy). Never throws;
@@ -75,7 +75,7 @@ struct HealthSpec {
   double fallback_grace = 60.0;
   int retries = 3;
   int success_threshold = 1;
-  std::shared_ptr<HealthPolicy> policy;  // never null once loaded
+  std::shared_ptr<HealthPolicy> policy; // never null once loaded
 };
 
 // What the on_unhealthy hook asks for.
@@ -89,4 +89,4 @@ public:
   virtual UnhealthyAction decide(const ServiceView& service, const HealthStatus& health) = 0;
 };
 
-}  // namespace luvsup::core
+} // namespace luvsup::core

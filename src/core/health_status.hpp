@@ -18,11 +18,11 @@ std::string_view to_string(HealthState state);
 // What the health policy reads and updates on each round.
 struct HealthCounters {
   HealthState state = HealthState::starting;
-  int failures = 0;           // consecutive failures that count
-  int successes = 0;          // consecutive passes
-  int fired_at = 0;           // failures when on_unhealthy last fired
-  bool in_start_period = true;  // no pass since the spawn
-  double started = 0;         // monotonic time of the spawn
+  int failures = 0;            // consecutive failures that count
+  int successes = 0;           // consecutive passes
+  int fired_at = 0;            // failures when on_unhealthy last fired
+  bool in_start_period = true; // no pass since the spawn
+  double started = 0;          // monotonic time of the spawn
   // Under the current definition, whether the primary probe ever passed, and
   // since when a passing fallback has been excusing its failures (< 0: not).
   bool primary_passed = false;
@@ -31,10 +31,10 @@ struct HealthCounters {
 
 struct HealthStatus {
   HealthCounters counters;
-  health::ProbeResult last;  // the last round's result (ok = the round passed)
+  health::ProbeResult last; // the last round's result (ok = the round passed)
   double last_latency = 0;
-  double last_change = 0;    // monotonic time of the last state change
-  std::string reason;        // why it is unhealthy
+  double last_change = 0; // monotonic time of the last state change
+  std::string reason;     // why it is unhealthy
 };
 
-}  // namespace luvsup::core
+} // namespace luvsup::core

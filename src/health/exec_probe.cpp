@@ -10,9 +10,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
-#include <algorithm>
 #include <cstring>
 
 namespace luvsup::health {
@@ -28,7 +28,7 @@ std::string first_line(const std::string& output) {
   return line.size() > 200 ? line.substr(0, 200) + "..." : line;
 }
 
-}  // namespace
+} // namespace
 
 class ExecProbe final : public PendingProbe {
 public:
@@ -98,7 +98,8 @@ private:
     for (;;) {
       const ssize_t n = ::read(m_out.get(), buf, sizeof buf);
       if (n > 0) {
-        const size_t room = ExecProbes::k_max_output - std::min(m_output.size(), ExecProbes::k_max_output);
+        const size_t room =
+            ExecProbes::k_max_output - std::min(m_output.size(), ExecProbes::k_max_output);
         m_output.append(buf, std::min(static_cast<size_t>(n), room));
         continue;
       }
@@ -106,7 +107,7 @@ private:
         continue;
       }
       if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-        m_poll.reset();  // end of output (or a broken pipe): stop watching
+        m_poll.reset(); // end of output (or a broken pipe): stop watching
       }
       return;
     }
@@ -133,7 +134,7 @@ private:
   void finish(ProbeResult result) {
     m_timer.stop();
     m_poll.reset();
-    auto done = std::move(m_done);  // may destroy this probe
+    auto done = std::move(m_done); // may destroy this probe
     if (done) {
       done(std::move(result));
     }
@@ -143,14 +144,15 @@ private:
   double m_timeout;
   ProbeDone m_done;
   uv::Timer m_timer;
-  os::UniqueFd m_out;                // declared before m_poll: closed after the poll handle
+  os::UniqueFd m_out; // declared before m_poll: closed after the poll handle
   uv::UvHandle<uv_poll_t> m_poll;
   pid_t m_pid = -1;
   uint64_t m_started = 0;
   std::string m_output;
 };
 
-std::unique_ptr<PendingProbe> ExecProbes::start(const process::LaunchSpec& spec, double timeout, ProbeDone done) {
+std::unique_ptr<PendingProbe> ExecProbes::start(const process::LaunchSpec& spec, double timeout,
+                                                ProbeDone done) {
   auto probe = std::make_unique<ExecProbe>(*this, timeout, std::move(done));
   probe->start(spec);
   return probe;
@@ -170,4 +172,4 @@ bool ExecProbes::claim_exit(pid_t pid, const core::ExitStatus& status) {
   return true;
 }
 
-}  // namespace luvsup::health
+} // namespace luvsup::health

@@ -34,7 +34,8 @@ public:
   // Launches `spec`. `done` runs once from a loop callback: ok = exit 0,
   // status = the exit code, output = what it printed; or the launch error, or
   // timed_out after `timeout` seconds (the group is killed).
-  std::unique_ptr<PendingProbe> start(const process::LaunchSpec& spec, double timeout, ProbeDone done);
+  std::unique_ptr<PendingProbe> start(const process::LaunchSpec& spec, double timeout,
+                                      ProbeDone done);
 
   // Takes the exit of a probe's process (true), or leaves it to the caller.
   bool claim_exit(pid_t pid, const core::ExitStatus& status);
@@ -43,7 +44,7 @@ private:
   friend class ExecProbe;
   uv_loop_t* m_loop;
   std::map<pid_t, ExecProbe*> m_running;
-  std::set<pid_t> m_abandoned;  // killed or cancelled, not reaped yet
+  std::set<pid_t> m_abandoned; // killed or cancelled, not reaped yet
 };
 
-}  // namespace luvsup::health
+} // namespace luvsup::health

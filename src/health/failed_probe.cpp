@@ -12,7 +12,7 @@ public:
     m_timer.start(0, [this, error = std::move(error), done = std::move(done)] {
       ProbeResult result;
       result.error = error;
-      auto callback = done;  // may destroy this probe
+      auto callback = done; // may destroy this probe
       callback(std::move(result));
     });
   }
@@ -21,10 +21,11 @@ private:
   uv::Timer m_timer;
 };
 
-}  // namespace
+} // namespace
 
-std::unique_ptr<PendingProbe> start_failed_probe(uv_loop_t* loop, std::string error, ProbeDone done) {
+std::unique_ptr<PendingProbe> start_failed_probe(uv_loop_t* loop, std::string error,
+                                                 ProbeDone done) {
   return std::make_unique<FailedProbe>(loop, std::move(error), std::move(done));
 }
 
-}  // namespace luvsup::health
+} // namespace luvsup::health

@@ -11,6 +11,7 @@
 
 namespace luvsup::health {
 
-std::unique_ptr<PendingProbe> start_failed_probe(uv_loop_t* loop, std::string error, ProbeDone done);
+std::unique_ptr<PendingProbe> start_failed_probe(uv_loop_t* loop, std::string error,
+                                                 ProbeDone done);
 
-}  // namespace luvsup::health
+} // namespace luvsup::health

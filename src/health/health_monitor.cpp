@@ -13,12 +13,12 @@ std::string latency_text(double seconds) {
   return fmt::format("{}ms", static_cast<long long>(std::llround(seconds * 1000)));
 }
 
-}  // namespace
+} // namespace
 
-Monitor::Monitor(core::Platform& platform, const core::ServiceSpec& spec, core::HealthStatus& status,
-                 Callbacks callbacks)
-    : m_platform(platform), m_spec(spec), m_callbacks(std::move(callbacks)), m_timer(platform.make_timer()),
-      m_status(status) {}
+Monitor::Monitor(core::Platform& platform, const core::ServiceSpec& spec,
+                 core::HealthStatus& status, Callbacks callbacks)
+    : m_platform(platform), m_spec(spec), m_callbacks(std::move(callbacks)),
+      m_timer(platform.make_timer()), m_status(status) {}
 
 Monitor::~Monitor() = default;
 
@@ -31,13 +31,14 @@ void Monitor::start() {
   c.successes = 0;
   c.fired_at = 0;
   c.in_start_period = true;
-  c.excused_since = -1;  // a new process gets the whole fallback grace again
+  c.excused_since = -1; // a new process gets the whole fallback grace again
   c.started = m_platform.now();
   m_status.last_change = c.started;
   m_status.reason.clear();
   const core::HealthSpec& health = *m_spec.health;
   spdlog::debug("{}: health check {}{}, every {}s", m_spec.name, core::describe(health.probe),
-                health.fallback ? " with fallback " + core::describe(*health.fallback) : "", health.interval);
+                health.fallback ? " with fallback " + core::describe(*health.fallback) : "",
+                health.interval);
   arm(std::min(health.start_interval, health.interval));
 }
 
@@ -46,7 +47,7 @@ void Monitor::stop() {
   m_timer->stop();
   ++m_round;
   m_outstanding = 0;
-  m_pending.clear();  // cancels what is in flight
+  m_pending.clear(); // cancels what is in flight
 }
 
 void Monitor::arm(double delay) {
@@ -61,12 +62,13 @@ void Monitor::begin_round() {
   const uint64_t round = ++m_round;
   m_pending.clear();
   const auto primary = core::io_leaves(health.probe);
-  const auto fallback = health.fallback ? core::io_leaves(*health.fallback) : std::vector<const core::ProbeSpec*>{};
+  const auto fallback =
+      health.fallback ? core::io_leaves(*health.fallback) : std::vector<const core::ProbeSpec*>{};
   m_primary.assign(primary.size(), ProbeResult{});
   m_fallback.assign(fallback.size(), ProbeResult{});
   m_outstanding = primary.size() + fallback.size();
   if (m_outstanding == 0) {
-    finish_round();  // only Lua function probes: the judge runs them
+    finish_round(); // only Lua function probes: the judge runs them
     return;
   }
   auto launch = [&](const std::vector<const core::ProbeSpec*>& leaves, bool is_fallback) {
@@ -108,12 +110,14 @@ void Monitor::finish_round() {
   const core::HealthState after = j.counters.state;
   if (after != before) {
     m_status.last_change = now;
-    spdlog::debug("{}: health {} -> {}", m_spec.name, core::to_string(before), core::to_string(after));
+    spdlog::debug("{}: health {} -> {}", m_spec.name, core::to_string(before),
+                  core::to_string(after));
   }
   if (j.passed) {
     m_status.reason.clear();
     if (after == core::HealthState::healthy && before != core::HealthState::healthy) {
-      spdlog::info("{}: healthy ({} in {})", m_spec.name, j.summary, latency_text(j.result.latency));
+      spdlog::info("{}: healthy ({} in {})", m_spec.name, j.summary,
+                   latency_text(j.result.latency));
     }
   } else {
     m_status.reason = j.error;
@@ -124,14 +128,16 @@ void Monitor::finish_round() {
       spdlog::info("{}: health probe failed ({}/{}): {}", m_spec.name, j.counters.failures,
                    health.retries, j.error);
     } else if (j.counters.in_start_period && now - j.counters.started < health.start_period) {
-      spdlog::info("{}: health probe failed (not counted in the start period): {}", m_spec.name, j.error);
+      spdlog::info("{}: health probe failed (not counted in the start period): {}", m_spec.name,
+                   j.error);
     } else {
       spdlog::info("{}: health probe failed (not counted): {}", m_spec.name, j.error);
     }
   }
   // Arm before the callbacks: they may stop the monitor (a restart).
   arm(j.next);
-  if (after == core::HealthState::healthy && before != core::HealthState::healthy && m_callbacks.passed) {
+  if (after == core::HealthState::healthy && before != core::HealthState::healthy &&
+      m_callbacks.passed) {
     m_callbacks.passed();
   }
   if (j.fire && m_active && m_callbacks.fire) {
@@ -139,4 +145,4 @@ void Monitor::finish_round() {
   }
 }
 
-}  // namespace luvsup::health
+} // namespace luvsup::health

@@ -24,8 +24,8 @@ namespace luvsup::health {
 class Monitor {
 public:
   struct Callbacks {
-    std::function<void()> passed;  // the state became healthy: a readiness signal
-    std::function<void()> fire;    // unhealthy past its retries: fire on_unhealthy
+    std::function<void()> passed; // the state became healthy: a readiness signal
+    std::function<void()> fire;   // unhealthy past its retries: fire on_unhealthy
   };
 
   // `spec` must have a health check; it and `status` (the service's health
@@ -58,13 +58,13 @@ private:
   Callbacks m_callbacks;
   std::unique_ptr<core::Timer> m_timer;
   bool m_active = false;
-  uint64_t m_round = 0;  // numbers rounds, so a late result of a cancelled one is ignored
+  uint64_t m_round = 0; // numbers rounds, so a late result of a cancelled one is ignored
   size_t m_outstanding = 0;
   std::vector<std::unique_ptr<PendingProbe>> m_pending;
   std::vector<ProbeResult> m_primary;
   std::vector<ProbeResult> m_fallback;
   core::HealthStatus& m_status;
-  std::string m_warning;  // the last warning logged, so a lasting one is logged once
+  std::string m_warning; // the last warning logged, so a lasting one is logged once
 };
 
-}  // namespace luvsup::health
+} // namespace luvsup::health

@@ -24,7 +24,8 @@ std::string error_text(int status) {
 class TcpProbe final : public PendingProbe {
 public:
   TcpProbe(uv_loop_t* loop, double timeout, ProbeDone done)
-      : m_timeout(timeout), m_done(std::move(done)), m_timer(loop), m_connect(std::in_place, loop) {}
+      : m_timeout(timeout), m_done(std::move(done)), m_timer(loop), m_connect(std::in_place, loop) {
+  }
 
   void start(const std::string& host, int port) {
     m_started = uv_hrtime();
@@ -34,16 +35,16 @@ public:
       rc = uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr));
     }
     if (rc == 0) {
-      rc = m_connect->start(reinterpret_cast<const sockaddr*>(&addr), [this](int status) { connected(status); });
+      rc = m_connect->start(reinterpret_cast<const sockaddr*>(&addr),
+                            [this](int status) { connected(status); });
     }
     if (rc != 0) {
       // Report from the loop, never inline.
       m_timer.start(0, [this, rc] { finish(false, error_text(rc), false); });
       return;
     }
-    m_timer.start(m_timeout, [this] {
-      finish(false, fmt::format("timed out after {}s", m_timeout), true);
-    });
+    m_timer.start(m_timeout,
+                  [this] { finish(false, fmt::format("timed out after {}s", m_timeout), true); });
   }
 
 private:
@@ -57,13 +58,13 @@ private:
 
   void finish(bool ok, std::string error, bool timed_out) {
     m_timer.stop();
-    m_connect.reset();  // closes the connection (or cancels the attempt)
+    m_connect.reset(); // closes the connection (or cancels the attempt)
     ProbeResult result;
     result.ok = ok;
     result.error = std::move(error);
     result.timed_out = timed_out;
     result.latency = static_cast<double>(uv_hrtime() - m_started) / 1e9;
-    auto done = std::move(m_done);  // may destroy this probe
+    auto done = std::move(m_done); // may destroy this probe
     if (done) {
       done(std::move(result));
     }
@@ -76,7 +77,7 @@ private:
   uint64_t m_started = 0;
 };
 
-}  // namespace
+} // namespace
 
 std::unique_ptr<PendingProbe> start_tcp_probe(uv_loop_t* loop, const std::string& host, int port,
                                               double timeout, ProbeDone done) {
@@ -85,4 +86,4 @@ std::unique_ptr<PendingProbe> start_tcp_probe(uv_loop_t* loop, const std::string
   return probe;
 }
 
-}  // namespace luvsup::health
+} // namespace luvsup::health

@@ -17,4 +17,4 @@ namespace luvsup::health {
 std::unique_ptr<PendingProbe> start_tcp_probe(uv_loop_t* loop, const std::string& host, int port,
                                               double timeout, ProbeDone done);
 
-}  // namespace luvsup::health
+} // namespace luvsup::health

@@ -17,4 +17,4 @@ void read_health(lua_State* L, core::HealthSpec& out);
 // stack: svc -> svc. Reads ready, watchdog and start_timeout. May raise.
 void read_readiness(lua_State* L, core::ServiceSpec& spec);
 
-}  // namespace luvsup::lua
+} // namespace luvsup::lua

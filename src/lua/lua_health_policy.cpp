@@ -43,10 +43,13 @@ void push_results(lua_State* L, const std::vector<health::ProbeResult>& results)
 
 const char* state_name(core::HealthState state) {
   switch (state) {
-  case core::HealthState::healthy: return "healthy";
-  case core::HealthState::unhealthy: return "unhealthy";
+  case core::HealthState::healthy:
+    return "healthy";
+  case core::HealthState::unhealthy:
+    return "unhealthy";
   case core::HealthState::none:
-  case core::HealthState::starting: break;
+  case core::HealthState::starting:
+    break;
   }
   return "starting";
 }
@@ -95,7 +98,7 @@ void read_judgement(lua_State* L, core::HealthJudgement& j, std::string& state) 
   read_string(L, "output", j.result.output);
 }
 
-}  // namespace
+} // namespace
 
 LuaHealthPolicy::LuaHealthPolicy(std::shared_ptr<LuaState> state, LuaRef judge, LuaRef def,
                                  std::string service_name, double interval, Budget budget)
@@ -104,7 +107,8 @@ LuaHealthPolicy::LuaHealthPolicy(std::shared_ptr<LuaState> state, LuaRef judge, 
 
 core::HealthJudgement LuaHealthPolicy::judge(const core::HealthCounters& counters,
                                              const std::vector<health::ProbeResult>& primary,
-                                             const std::vector<health::ProbeResult>* fallback, double now) {
+                                             const std::vector<health::ProbeResult>* fallback,
+                                             double now) {
   core::HealthJudgement j;
   j.counters = counters;
   j.next = m_interval;
@@ -112,8 +116,8 @@ core::HealthJudgement LuaHealthPolicy::judge(const core::HealthCounters& counter
   auto error = m_state->run(
       [&](lua_State* L) {
         luaL_checkstack(L, 8, "health judge");
-        m_judge.push(L);  // stack: judge
-        m_def.push(L);    // stack: judge, def
+        m_judge.push(L); // stack: judge
+        m_def.push(L);   // stack: judge, def
         push_counters(L, counters);
         push_results(L, primary);
         if (fallback != nullptr) {
@@ -121,8 +125,8 @@ core::HealthJudgement LuaHealthPolicy::judge(const core::HealthCounters& counter
         } else {
           lua_pushnil(L);
         }
-        lua_pushnumber(L, now);  // stack: judge, def, counters, primary, fallback, now
-        lua_call(L, 5, 1);       // stack: out
+        lua_pushnumber(L, now); // stack: judge, def, counters, primary, fallback, now
+        lua_call(L, 5, 1);      // stack: out
         if (!lua_istable(L, -1)) {
           luaL_error(L, "health.judge returned a %s", luaL_typename(L, -1));
         }
@@ -147,36 +151,39 @@ core::HealthJudgement LuaHealthPolicy::judge(const core::HealthCounters& counter
   return j;
 }
 
-LuaUnhealthyHook::LuaUnhealthyHook(std::shared_ptr<LuaState> state, LuaRef hook, std::string service_name,
-                                   Budget budget)
-    : m_state(std::move(state)), m_hook(std::move(hook)), m_name(std::move(service_name)), m_budget(budget) {}
+LuaUnhealthyHook::LuaUnhealthyHook(std::shared_ptr<LuaState> state, LuaRef hook,
+                                   std::string service_name, Budget budget)
+    : m_state(std::move(state)), m_hook(std::move(hook)), m_name(std::move(service_name)),
+      m_budget(budget) {}
 
-core::UnhealthyAction LuaUnhealthyHook::decide(const core::ServiceView& service, const core::HealthStatus& health) {
+core::UnhealthyAction LuaUnhealthyHook::decide(const core::ServiceView& service,
+                                               const core::HealthStatus& health) {
   std::string answer;
   bool is_nil = false;
   auto error = m_state->run(
       [&](lua_State* L) {
         luaL_checkstack(L, 8, "on_unhealthy");
-        m_hook.push(L);  // stack: hook
+        m_hook.push(L); // stack: hook
         lua_createtable(L, 0, 3);
         lua_pushlstring(L, service.name.data(), service.name.size());
         lua_setfield(L, -2, "name");
         lua_pushboolean(L, service.oneshot);
         lua_setfield(L, -2, "oneshot");
         lua_pushinteger(L, service.restarts);
-        lua_setfield(L, -2, "restarts");  // stack: hook, svc
-        push_result(L, health.last);      // stack: hook, svc, result
+        lua_setfield(L, -2, "restarts"); // stack: hook, svc
+        push_result(L, health.last);     // stack: hook, svc, result
         lua_pushinteger(L, health.counters.failures);
         lua_setfield(L, -2, "failures");
         lua_pushlstring(L, health.reason.data(), health.reason.size());
         lua_setfield(L, -2, "error");
-        lua_call(L, 2, 1);  // stack: answer
+        lua_call(L, 2, 1); // stack: answer
         if (lua_isnil(L, -1)) {
           is_nil = true;
         } else if (lua_type(L, -1) == LUA_TSTRING) {
           answer = lua_tostring(L, -1);
         } else {
-          luaL_error(L, "on_unhealthy returned a %s; expected \"restart\", \"wait\" or nil", luaL_typename(L, -1));
+          luaL_error(L, "on_unhealthy returned a %s; expected \"restart\", \"wait\" or nil",
+                     luaL_typename(L, -1));
         }
       },
       m_budget);
@@ -190,4 +197,4 @@ core::UnhealthyAction LuaUnhealthyHook::decide(const core::ServiceView& service,
   return answer == "wait" ? core::UnhealthyAction::wait : core::UnhealthyAction::restart;
 }
 
-}  // namespace luvsup::lua
+} // namespace luvsup::lua

@@ -25,15 +25,16 @@ namespace luvsup::lua {
 class LuaHealthPolicy final : public core::HealthPolicy {
 public:
   // `judge` references health.judge and `def` the service's normalised health table.
-  LuaHealthPolicy(std::shared_ptr<LuaState> state, LuaRef judge, LuaRef def, std::string service_name,
-                  double interval, Budget budget = k_call_budget);
+  LuaHealthPolicy(std::shared_ptr<LuaState> state, LuaRef judge, LuaRef def,
+                  std::string service_name, double interval, Budget budget = k_call_budget);
 
   core::HealthJudgement judge(const core::HealthCounters& counters,
                               const std::vector<health::ProbeResult>& primary,
-                              const std::vector<health::ProbeResult>* fallback, double now) override;
+                              const std::vector<health::ProbeResult>* fallback,
+                              double now) override;
 
 private:
-  std::shared_ptr<LuaState> m_state;  // declared first: outlives the references
+  std::shared_ptr<LuaState> m_state; // declared first: outlives the references
   LuaRef m_judge;
   LuaRef m_def;
   std::string m_name;
@@ -46,7 +47,8 @@ public:
   LuaUnhealthyHook(std::shared_ptr<LuaState> state, LuaRef hook, std::string service_name,
                    Budget budget = k_call_budget);
 
-  core::UnhealthyAction decide(const core::ServiceView& service, const core::HealthStatus& health) override;
+  core::UnhealthyAction decide(const core::ServiceView& service,
+                               const core::HealthStatus& health) override;
 
 private:
   std::shared_ptr<LuaState> m_state;
@@ -55,4 +57,4 @@ private:
   Budget m_budget;
 };
 
-}  // namespace luvsup::lua
+} // namespace luvsup::lua

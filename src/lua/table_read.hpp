@@ -52,7 +52,7 @@ inline void read_string_list(lua_State* L, const char* key, std::vector<std::str
   if (lua_getfield(L, -1, key) == LUA_TTABLE) {
     const lua_Integer n = luaL_len(L, -1);
     for (lua_Integer i = 1; i <= n; ++i) {
-      lua_rawgeti(L, -1, i);  // stack: t, list, s
+      lua_rawgeti(L, -1, i); // stack: t, list, s
       size_t len = 0;
       const char* s = lua_tolstring(L, -1, &len);
       out.emplace_back(s != nullptr ? s : "", s != nullptr ? len : 0);
@@ -68,7 +68,7 @@ template <typename Fn> void for_each_in(lua_State* L, const char* key, Fn&& fn) 
   if (lua_getfield(L, -1, key) == LUA_TTABLE) {
     const lua_Integer n = luaL_len(L, -1);
     for (lua_Integer i = 1; i <= n; ++i) {
-      lua_rawgeti(L, -1, i);  // stack: t, list, element
+      lua_rawgeti(L, -1, i); // stack: t, list, element
       fn();
       lua_pop(L, 1);
     }
@@ -76,4 +76,4 @@ template <typename Fn> void for_each_in(lua_State* L, const char* key, Fn&& fn) 
   lua_pop(L, 1);
 }
 
-}  // namespace luvsup::lua
+} // namespace luvsup::lua

@@ -34,4 +34,4 @@ private:
   Block* m_block;
 };
 
-}  // namespace luvsup::uv
+} // namespace luvsup::uv

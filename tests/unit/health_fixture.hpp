@@ -35,9 +35,10 @@ struct HealthFixture {
   // Loads `stack` (prefixed with `local health = require "luvsup.health"`),
   // adds its services and starts them.
   void load(const std::string& stack) {
-    auto result = lua::load_stack(dir.write("stack.lua", "local health = require 'luvsup.health'\n"
-                                                         "local backoff = require 'luvsup.backoff'\n" +
-                                                             stack));
+    auto result =
+        lua::load_stack(dir.write("stack.lua", "local health = require 'luvsup.health'\n"
+                                               "local backoff = require 'luvsup.backoff'\n" +
+                                                   stack));
     if (auto* err = std::get_if<lua::LoadError>(&result)) {
       FAIL("unexpected load error: " << err->message);
     }
@@ -88,9 +89,9 @@ struct HealthFixture {
   }
 
   TempDir dir;
-  lua::StackDefinition def;  // before the supervisor: its Lua state outlives the services
+  lua::StackDefinition def; // before the supervisor: its Lua state outlives the services
   FakePlatform platform;
   core::Supervisor supervisor{platform};
 };
 
-}  // namespace luvsup::test
+} // namespace luvsup::test

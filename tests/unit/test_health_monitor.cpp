@@ -7,8 +7,10 @@ using luvsup::core::ProbeSpec;
 using luvsup::core::ProcState;
 using namespace luvsup::test;
 
-TEST_CASE_FIXTURE(HealthFixture, "the first probe runs start_interval after the spawn, then every interval") {
-  load("service 'db' { cmd = 'x', health = health.tcp { port = 5432, interval = 5, start_interval = 2 } }\n");
+TEST_CASE_FIXTURE(HealthFixture,
+                  "the first probe runs start_interval after the spawn, then every interval") {
+  load("service 'db' { cmd = 'x', health = health.tcp { port = 5432, interval = 5, start_interval "
+       "= 2 } }\n");
   CHECK(platform.open_probes().empty());
   platform.advance(1.9);
   CHECK(platform.open_probes().empty());
@@ -33,7 +35,9 @@ TEST_CASE_FIXTURE(HealthFixture, "one probe round is in flight at a time") {
   CHECK(platform.probes.size() == 1);
 }
 
-TEST_CASE_FIXTURE(HealthFixture, "retries failures in a row make it unhealthy, and a pass in between resets them") {
+TEST_CASE_FIXTURE(
+    HealthFixture,
+    "retries failures in a row make it unhealthy, and a pass in between resets them") {
   load("service 'db' { cmd = 'x', health = health.tcp { port = 1, interval = 1, retries = 3 } }\n");
   round("db", passed());
   round("db", failed());
@@ -51,7 +55,8 @@ TEST_CASE_FIXTURE(HealthFixture, "retries failures in a row make it unhealthy, a
 }
 
 TEST_CASE_FIXTURE(HealthFixture, "success_threshold passes in a row are needed to be healthy") {
-  load("service 'db' { cmd = 'x', health = health.tcp { port = 1, interval = 1, success_threshold = 2 } }\n");
+  load("service 'db' { cmd = 'x', health = health.tcp { port = 1, interval = 1, success_threshold "
+       "= 2 } }\n");
   round("db", passed());
   CHECK(svc("db").health_state() == HealthState::starting);
   round("db", failed());
@@ -61,8 +66,10 @@ TEST_CASE_FIXTURE(HealthFixture, "success_threshold passes in a row are needed t
   CHECK(svc("db").health_state() == HealthState::healthy);
 }
 
-TEST_CASE_FIXTURE(HealthFixture, "failures during the start period do not count and the first pass ends it") {
-  load("service 'db' { cmd = 'x', health = health.tcp { port = 1, interval = 1, start_interval = 1,\n"
+TEST_CASE_FIXTURE(HealthFixture,
+                  "failures during the start period do not count and the first pass ends it") {
+  load("service 'db' { cmd = 'x', health = health.tcp { port = 1, interval = 1, start_interval = "
+       "1,\n"
        "  retries = 1, start_period = 10 } }\n");
   for (int i = 0; i < 5; ++i) {
     round("db", failed());
@@ -71,13 +78,15 @@ TEST_CASE_FIXTURE(HealthFixture, "failures during the start period do not count 
   CHECK(svc("db").health()->counters.failures == 0);
   round("db", passed());
   CHECK(svc("db").health_state() == HealthState::healthy);
-  round("db", failed());  // still within 10 s of the spawn, but the period ended with the pass
+  round("db", failed()); // still within 10 s of the spawn, but the period ended with the pass
   CHECK(svc("db").health_state() == HealthState::unhealthy);
   CHECK(sigterms("db") == 1);
 }
 
-TEST_CASE_FIXTURE(HealthFixture, "once the start period is over, failures count even without a pass") {
-  load("service 'db' { cmd = 'x', health = health.tcp { port = 1, interval = 1, start_interval = 1,\n"
+TEST_CASE_FIXTURE(HealthFixture,
+                  "once the start period is over, failures count even without a pass") {
+  load("service 'db' { cmd = 'x', health = health.tcp { port = 1, interval = 1, start_interval = "
+       "1,\n"
        "  retries = 2, start_period = 3 } }\n");
   round("db", failed());
   round("db", failed());
@@ -87,8 +96,10 @@ TEST_CASE_FIXTURE(HealthFixture, "once the start period is over, failures count 
   CHECK(svc("db").health_state() == HealthState::unhealthy);
 }
 
-TEST_CASE_FIXTURE(HealthFixture, "a passing fallback keeps a service whose primary never passed healthy") {
-  load("service 'api' { cmd = 'x', health = health.exec { cmd = 'false', interval = 1, retries = 1,\n"
+TEST_CASE_FIXTURE(HealthFixture,
+                  "a passing fallback keeps a service whose primary never passed healthy") {
+  load("service 'api' { cmd = 'x', health = health.exec { cmd = 'false', interval = 1, retries = "
+       "1,\n"
        "  fallback = health.tcp { port = 80 } } }\n");
   for (int i = 0; i < 20; ++i) {
     REQUIRE(await_probe("api"));
@@ -101,8 +112,10 @@ TEST_CASE_FIXTURE(HealthFixture, "a passing fallback keeps a service whose prima
   CHECK(svc("api").state() == ProcState::running);
 }
 
-TEST_CASE_FIXTURE(HealthFixture, "after the primary passed, the fallback excuses it for fallback_grace only") {
-  load("service 'api' { cmd = 'x', health = health.exec { cmd = 'check', interval = 1, retries = 1,\n"
+TEST_CASE_FIXTURE(HealthFixture,
+                  "after the primary passed, the fallback excuses it for fallback_grace only") {
+  load("service 'api' { cmd = 'x', health = health.exec { cmd = 'check', interval = 1, retries = "
+       "1,\n"
        "  fallback = health.tcp { port = 80 }, fallback_grace = 3 } }\n");
   round("api", passed());
   CHECK(svc("api").health_state() == HealthState::healthy);
@@ -118,7 +131,8 @@ TEST_CASE_FIXTURE(HealthFixture, "after the primary passed, the fallback excuses
 }
 
 TEST_CASE_FIXTURE(HealthFixture, "a failing fallback does not excuse the primary") {
-  load("service 'api' { cmd = 'x', health = health.exec { cmd = 'false', interval = 1, retries = 1,\n"
+  load("service 'api' { cmd = 'x', health = health.exec { cmd = 'false', interval = 1, retries = "
+       "1,\n"
        "  fallback = health.tcp { port = 80 } } }\n");
   round("api", failed("nope"));
   CHECK(svc("api").health_state() == HealthState::unhealthy);
@@ -126,8 +140,10 @@ TEST_CASE_FIXTURE(HealthFixture, "a failing fallback does not excuse the primary
 }
 
 TEST_CASE_FIXTURE(HealthFixture, "health.all needs every probe and health.any one of them") {
-  load("service 'a' { cmd = 'x', health = health.all { health.tcp(1), health.tcp(2), retries = 1, interval = 1 } }\n"
-       "service 'b' { cmd = 'x', health = health.any { health.tcp(1), health.tcp(2), retries = 1, interval = 1 } }\n");
+  load("service 'a' { cmd = 'x', health = health.all { health.tcp(1), health.tcp(2), retries = 1, "
+       "interval = 1 } }\n"
+       "service 'b' { cmd = 'x', health = health.any { health.tcp(1), health.tcp(2), retries = 1, "
+       "interval = 1 } }\n");
   REQUIRE(await_probe("a"));
   for (const auto& p : platform.open_probes()) {
     p->finished = true;
@@ -156,7 +172,8 @@ TEST_CASE_FIXTURE(HealthFixture, "a raising verdict fails the probe and luvsup c
 
 TEST_CASE_FIXTURE(HealthFixture, "a Lua function is a probe, called in each round") {
   load("n = 0\n"
-       "service 'a' { cmd = 'x', health = function() n = n + 1; return n >= 3, 'not yet ' .. n end }\n");
+       "service 'a' { cmd = 'x', health = function() n = n + 1; return n >= 3, 'not yet ' .. n end "
+       "}\n");
   platform.advance(1.05);
   CHECK(svc("a").health()->reason == "not yet 1");
   CHECK(platform.probes.empty());

@@ -21,7 +21,7 @@ namespace {
 struct Loop {
   Loop() { REQUIRE(uv_loop_init(&loop) == 0); }
   ~Loop() {
-    uv_run(&loop, UV_RUN_NOWAIT);  // close callbacks
+    uv_run(&loop, UV_RUN_NOWAIT); // close callbacks
     uv_loop_close(&loop);
   }
   // Runs the loop until `done` or the deadline.
@@ -68,19 +68,21 @@ process::LaunchSpec shell(const std::string& script) {
   return spec;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("a tcp probe passes when the port accepts and fails with the reason when it refuses") {
   Loop l;
   Listener listener;
   std::optional<health::ProbeResult> ok, refused;
-  auto a = health::start_tcp_probe(&l.loop, "127.0.0.1", listener.port, 5, [&](health::ProbeResult r) { ok = r; });
+  auto a = health::start_tcp_probe(&l.loop, "127.0.0.1", listener.port, 5,
+                                   [&](health::ProbeResult r) { ok = r; });
   REQUIRE(l.run_until([&] { return ok.has_value(); }));
   CHECK(ok->ok);
   CHECK(ok->error.empty());
   CHECK(ok->latency >= 0);
   listener.close();
-  auto b = health::start_tcp_probe(&l.loop, "127.0.0.1", listener.port, 5, [&](health::ProbeResult r) { refused = r; });
+  auto b = health::start_tcp_probe(&l.loop, "127.0.0.1", listener.port, 5,
+                                   [&](health::ProbeResult r) { refused = r; });
   REQUIRE(l.run_until([&] { return refused.has_value(); }));
   CHECK_FALSE(refused->ok);
   CHECK(refused->error == "connection refused");
@@ -90,7 +92,8 @@ TEST_CASE("a tcp probe passes when the port accepts and fails with the reason wh
 TEST_CASE("a tcp probe reports a bad address from the loop, never inline") {
   Loop l;
   std::optional<health::ProbeResult> result;
-  auto p = health::start_tcp_probe(&l.loop, "not-an-address", 80, 5, [&](health::ProbeResult r) { result = r; });
+  auto p = health::start_tcp_probe(&l.loop, "not-an-address", 80, 5,
+                                   [&](health::ProbeResult r) { result = r; });
   CHECK_FALSE(result.has_value());
   REQUIRE(l.run_until([&] { return result.has_value(); }));
   CHECK_FALSE(result->ok);
@@ -101,18 +104,22 @@ TEST_CASE("a cancelled tcp probe never calls back") {
   Loop l;
   Listener listener;
   bool called = false;
-  auto p = health::start_tcp_probe(&l.loop, "127.0.0.1", listener.port, 5, [&](health::ProbeResult) { called = true; });
+  auto p = health::start_tcp_probe(&l.loop, "127.0.0.1", listener.port, 5,
+                                   [&](health::ProbeResult) { called = true; });
   p.reset();
   l.run_until([] { return false; }, 0.2);
   CHECK_FALSE(called);
 }
 
-TEST_CASE("an exec probe reports the exit code, keeps the output and names the first line in the error") {
+TEST_CASE(
+    "an exec probe reports the exit code, keeps the output and names the first line in the error") {
   Loop l;
   health::ExecProbes probes(&l.loop);
-  process::Reaper reaper(&l.loop, [&](pid_t pid, core::ExitStatus st) { probes.claim_exit(pid, st); });
+  process::Reaper reaper(&l.loop,
+                         [&](pid_t pid, core::ExitStatus st) { probes.claim_exit(pid, st); });
   std::optional<health::ProbeResult> bad, good;
-  auto a = probes.start(shell("echo 'no space left'; echo more >&2; exit 3"), 5, [&](health::ProbeResult r) { bad = r; });
+  auto a = probes.start(shell("echo 'no space left'; echo more >&2; exit 3"), 5,
+                        [&](health::ProbeResult r) { bad = r; });
   auto b = probes.start(shell("exit 0"), 5, [&](health::ProbeResult r) { good = r; });
   REQUIRE(l.run_until([&] { return bad && good; }));
   CHECK_FALSE(bad->ok);
@@ -126,9 +133,11 @@ TEST_CASE("an exec probe reports the exit code, keeps the output and names the f
 TEST_CASE("an exec probe keeps at most 4 KiB of output") {
   Loop l;
   health::ExecProbes probes(&l.loop);
-  process::Reaper reaper(&l.loop, [&](pid_t pid, core::ExitStatus st) { probes.claim_exit(pid, st); });
+  process::Reaper reaper(&l.loop,
+                         [&](pid_t pid, core::ExitStatus st) { probes.claim_exit(pid, st); });
   std::optional<health::ProbeResult> result;
-  auto p = probes.start(shell("head -c 100000 /dev/zero | tr '\\0' x"), 5, [&](health::ProbeResult r) { result = r; });
+  auto p = probes.start(shell("head -c 100000 /dev/zero | tr '\\0' x"), 5,
+                        [&](health::ProbeResult r) { result = r; });
   REQUIRE(l.run_until([&] { return result.has_value(); }));
   CHECK(result->ok);
   CHECK(result->output.size() == health::ExecProbes::k_max_output);
@@ -138,7 +147,8 @@ TEST_CASE("an exec probe past its timeout is killed with its whole group") {
   Loop l;
   TempDir dir;
   health::ExecProbes probes(&l.loop);
-  process::Reaper reaper(&l.loop, [&](pid_t pid, core::ExitStatus st) { probes.claim_exit(pid, st); });
+  process::Reaper reaper(&l.loop,
+                         [&](pid_t pid, core::ExitStatus st) { probes.claim_exit(pid, st); });
   std::optional<health::ProbeResult> result;
   const std::string pid_file = dir.path + "/bg.pid";
   auto p = probes.start(shell("sleep 300 & echo $! > " + pid_file + "; sleep 300"), 0.3,
@@ -163,11 +173,13 @@ TEST_CASE("a cancelled exec probe is killed, reaped and never calls back") {
   });
   bool called = false;
   const std::string pid_file = dir / "probe.pid";
-  auto p = probes.start(shell("echo $$ > " + pid_file + "; exec sleep 300"), 30, [&](health::ProbeResult) { called = true; });
+  auto p = probes.start(shell("echo $$ > " + pid_file + "; exec sleep 300"), 30,
+                        [&](health::ProbeResult) { called = true; });
   REQUIRE(wait_until([&] { return read_pid_file(pid_file) > 0; }));
   const pid_t pid = read_pid_file(pid_file);
   p.reset();
-  CHECK(l.run_until([&] { return std::find(claimed.begin(), claimed.end(), pid) != claimed.end(); }));
+  CHECK(
+      l.run_until([&] { return std::find(claimed.begin(), claimed.end(), pid) != claimed.end(); }));
   CHECK_FALSE(alive(pid));
   CHECK_FALSE(called);
 }
@@ -175,7 +187,8 @@ TEST_CASE("a cancelled exec probe is killed, reaped and never calls back") {
 TEST_CASE("an exec probe whose command cannot start reports why") {
   Loop l;
   health::ExecProbes probes(&l.loop);
-  process::Reaper reaper(&l.loop, [&](pid_t pid, core::ExitStatus st) { probes.claim_exit(pid, st); });
+  process::Reaper reaper(&l.loop,
+                         [&](pid_t pid, core::ExitStatus st) { probes.claim_exit(pid, st); });
   std::optional<health::ProbeResult> result;
   process::LaunchSpec spec = shell("true");
   spec.path = "/nonexistent/check";

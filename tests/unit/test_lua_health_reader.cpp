@@ -11,17 +11,19 @@ using luvsup::test::TempDir;
 
 namespace {
 luvsup::lua::StackDefinition load(TempDir& dir, const std::string& body) {
-  auto result = luvsup::lua::load_stack(dir.write("stack.lua", "local health = require 'luvsup.health'\n" + body));
+  auto result = luvsup::lua::load_stack(
+      dir.write("stack.lua", "local health = require 'luvsup.health'\n" + body));
   if (auto* err = std::get_if<luvsup::lua::LoadError>(&result)) {
     FAIL("unexpected load error: " << err->message);
   }
   return std::move(std::get<luvsup::lua::StackDefinition>(result));
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("a health check loads with the documented defaults") {
   TempDir dir;
-  auto def = load(dir, "service 'db' { cmd = 'x', health = health.tcp(5432) }\nservice 'web' { cmd = 'x' }\n");
+  auto def = load(
+      dir, "service 'db' { cmd = 'x', health = health.tcp(5432) }\nservice 'web' { cmd = 'x' }\n");
   const auto& db = def.services[0];
   REQUIRE(db.health);
   CHECK(db.health->interval == 10);
@@ -45,14 +47,16 @@ TEST_CASE("a health check loads with the documented defaults") {
 
 TEST_CASE("a probe tree loads with its leaves numbered, timeouts inherited and http settings") {
   TempDir dir;
-  auto def = load(dir, "service 'api' { cmd = 'x',\n"
-                       "  health = health.all { timeout = 3, interval = '2s', retries = 5, success_threshold = 2,\n"
-                       "    health.http { url = 'https://127.0.0.1/h', method = 'HEAD', headers = { Host = 'a' },\n"
-                       "                  tls_verify = false, timeout = 0.5 },\n"
-                       "    health.exec { 'check', '--quick' },\n"
-                       "    function() return true end,\n"
-                       "    fallback = health.tcp { host = '::1', port = 80 } },\n"
-                       "  on_unhealthy = function() return 'wait' end }\n");
+  auto def = load(
+      dir,
+      "service 'api' { cmd = 'x',\n"
+      "  health = health.all { timeout = 3, interval = '2s', retries = 5, success_threshold = 2,\n"
+      "    health.http { url = 'https://127.0.0.1/h', method = 'HEAD', headers = { Host = 'a' },\n"
+      "                  tls_verify = false, timeout = 0.5 },\n"
+      "    health.exec { 'check', '--quick' },\n"
+      "    function() return true end,\n"
+      "    fallback = health.tcp { host = '::1', port = 80 } },\n"
+      "  on_unhealthy = function() return 'wait' end }\n");
   const auto& h = *def.services[0].health;
   CHECK(h.interval == 2);
   CHECK(h.retries == 5);
@@ -84,9 +88,10 @@ TEST_CASE("a probe tree loads with its leaves numbered, timeouts inherited and h
 
 TEST_CASE("ready, watchdog and start_timeout load") {
   TempDir dir;
-  auto def = load(dir, "service 'a' { cmd = 'x', ready = { log = 'listening on %d+' }, start_timeout = '2m' }\n"
-                       "service 'b' { cmd = 'x', ready = { notify = true }, watchdog = '30s' }\n"
-                       "service 'c' { cmd = 'x', ready = { fd = 5 } }\n");
+  auto def = load(
+      dir, "service 'a' { cmd = 'x', ready = { log = 'listening on %d+' }, start_timeout = '2m' }\n"
+           "service 'b' { cmd = 'x', ready = { notify = true }, watchdog = '30s' }\n"
+           "service 'c' { cmd = 'x', ready = { fd = 5 } }\n");
   CHECK(def.services[0].ready.log_pattern == "listening on %d+");
   CHECK(def.services[0].start_timeout == 120);
   CHECK(def.services[1].ready.notify);
@@ -96,8 +101,9 @@ TEST_CASE("ready, watchdog and start_timeout load") {
 
 TEST_CASE("health references are released with the specs") {
   TempDir dir;
-  auto def = load(dir, "service 'a' { cmd = 'x', health = health.tcp(1), on_unhealthy = function() end }\n");
-  CHECK(def.lua->live_refs() == 5);  // decide, policy, judge, health table, hook
+  auto def = load(
+      dir, "service 'a' { cmd = 'x', health = health.tcp(1), on_unhealthy = function() end }\n");
+  CHECK(def.lua->live_refs() == 5); // decide, policy, judge, health table, hook
   def.services.clear();
   CHECK(def.lua->live_refs() == 0);
 }
