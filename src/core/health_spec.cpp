@@ -1,6 +1,7 @@
 #include "core/health_spec.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace luvsup::core {
 
@@ -29,7 +30,10 @@ std::string describe(const ProbeSpec& probe) {
   case ProbeSpec::Kind::tcp:
     return fmt::format("tcp {}:{}", probe.host, probe.port);
   case ProbeSpec::Kind::exec:
-    return "exec " + (probe.argv.empty() ? std::string() : probe.argv.back());
+    if (probe.argv.size() == 3 && probe.argv[0] == "/bin/sh" && probe.argv[1] == "-c") {
+      return "exec " + probe.argv[2];  // a string command, as the user wrote it
+    }
+    return fmt::format("exec {}", fmt::join(probe.argv, " "));
   case ProbeSpec::Kind::lua:
     return "lua function";
   case ProbeSpec::Kind::all:

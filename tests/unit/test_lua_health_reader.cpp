@@ -107,3 +107,19 @@ TEST_CASE("health references are released with the specs") {
   def.services.clear();
   CHECK(def.lua->live_refs() == 0);
 }
+
+TEST_CASE("a probe describes itself for the log") {
+  luvsup::core::ProbeSpec tcp;
+  tcp.port = 5432;
+  CHECK(luvsup::core::describe(tcp) == "tcp 127.0.0.1:5432");
+  luvsup::core::ProbeSpec exec;
+  exec.kind = ProbeSpec::Kind::exec;
+  exec.argv = {"pg_isready", "-q"};
+  CHECK(luvsup::core::describe(exec) == "exec pg_isready -q");
+  exec.argv = {"/bin/sh", "-c", "test -e ready"};
+  CHECK(luvsup::core::describe(exec) == "exec test -e ready");
+  luvsup::core::ProbeSpec all;
+  all.kind = ProbeSpec::Kind::all;
+  all.children = {tcp, exec};
+  CHECK(luvsup::core::describe(all) == "all of 2");
+}
