@@ -13,6 +13,8 @@
 ---@field dir? string        directory to serve (default: the stack's directory)
 ---@field bind? string       address to bind (default "127.0.0.1")
 
+local health = require "luvsup.health"
+
 ---@param opts StaticFilesOptions
 ---@return table service definition for `service "name" (...)`
 return function(opts)
@@ -24,8 +26,13 @@ return function(opts)
     cmd[#cmd + 1] = "--directory"
     cmd[#cmd + 1] = opts.dir
   end
+  local bind = opts.bind or "127.0.0.1"
   return {
     cmd = cmd,
+    -- Ready (for depends_on = { files = "healthy" }) once the port accepts;
+    -- port 0 (any free port) cannot be probed, so it is ready once started.
+    health = opts.port > 0 and health.tcp { port = opts.port,
+      host = bind:match("^%d+%.%d+%.%d+%.%d+$") and bind ~= "0.0.0.0" and bind or "127.0.0.1" } or nil,
     -- http.server exits cleanly on KeyboardInterrupt; TERM would also do.
     stop = { signal = "INT", timeout = 5 },
   }

@@ -68,6 +68,11 @@ M.schema = spec.schema
 ---@field log? string|LogDef
 ---@field autostart? boolean start with the stack (default true)
 ---@field oneshot? boolean a task that runs to completion (default restart: on failure, 3 times within 60 s)
+---@field health? table|function a probe from luvsup.health, or a function returning ok[, error]
+---@field ready? {log?: string, notify?: boolean, fd?: integer} a readiness signal besides the probe
+---@field watchdog? Duration WATCHDOG=1 expected this often (needs ready = { notify = true })
+---@field start_timeout? Duration how long it waits for its dependencies before it is blocked (default 60)
+---@field on_unhealthy? fun(svc: table, result: table): "restart"|"wait"|nil what unhealthy does (default restart)
 
 ---The table given to `stack { ... }`.
 ---@class StackDef
@@ -239,6 +244,13 @@ function Loader:check_service(entry)
   out.limits = out.limits or {}
   if out.autostart == nil then out.autostart = true end
   out.oneshot = out.oneshot or false
+  if out.watchdog and not (out.ready and out.ready.notify) then
+    c.key = "watchdog"
+    c:fail("needs ready = { notify = true }: the service sends WATCHDOG=1 over NOTIFY_SOCKET")
+  end
+  out.ready = out.ready or { log_pattern = "", notify = false, fd = -1 }
+  out.watchdog = out.watchdog or 0.0
+  out.start_timeout = out.start_timeout or 60.0
   out.restart = out.restart or (out.oneshot and backoff.oneshot_default() or backoff.named("always"))
   return out, c
 end

@@ -8,6 +8,7 @@
 local util = require "luvsup.util"
 local backoff = require "luvsup.backoff"
 local envfile = require "luvsup.envfile"
+local health = require "luvsup.health"
 
 local M = {}
 
@@ -15,7 +16,8 @@ local M = {}
 -- luvsup-stack(5) documents every one.
 M.schema = {
   service = { "cmd", "cwd", "env", "env_file", "user", "group", "umask", "limits", "stdin",
-    "success_codes", "depends_on", "restart", "stop", "log", "autostart", "oneshot" },
+    "success_codes", "depends_on", "restart", "stop", "log", "autostart", "oneshot", "health", "ready",
+    "watchdog", "start_timeout", "on_unhealthy" },
   stack = { "name", "logs", "state_dir", "defaults" },
   log = { "file", "stderr", "max_size", "keep", "max_line", "stall_timeout" },
   stop = { "signal", "timeout" },
@@ -23,7 +25,22 @@ M.schema = {
     "nofile", "nproc", "rss", "rtprio", "sigpending", "stack" },
   restart = { "always", "on-failure", "never" },
   conditions = { "started", "healthy", "completed" },
+  ready = { "log", "notify", "fd" },
+  health = {},  -- filled below from lua/luvsup/health.lua
 }
+
+-- The keys of health probes: the schedule of the top-level probe, then the
+-- keys of each probe kind, each once.
+do
+  local seen = {}
+  local function add(k)
+    if not seen[k] then seen[k] = true; M.schema.health[#M.schema.health + 1] = k end
+  end
+  for _, k in ipairs(health.schedule_keys) do add(k) end
+  for _, kind in ipairs { "http", "tcp", "exec", "all", "any" } do
+    for _, k in ipairs(health.kind_keys[kind]) do add(k) end
+  end
+end
 
 -- Names people reach for from other supervisors, mapped to ours.
 M.aliases = {
@@ -37,6 +54,9 @@ M.aliases = {
   stop_signal = "stop", kill_signal = "stop", stopsignal = "stop",
   rlimits = "limits", ulimit = "limits", ulimits = "limits",
   one_shot = "oneshot", auto_start = "autostart", enabled = "autostart",
+  healthcheck = "health", health_check = "health", healthchecks = "health", probe = "health",
+  readiness = "ready", ready_check = "ready", notify = "ready", startup_timeout = "start_timeout",
+  start_wait = "start_timeout", on_health_failure = "on_unhealthy", unhealthy = "on_unhealthy",
   exit_codes = "success_codes", ok_codes = "success_codes", username = "user", uid = "user", gid = "group",
 }
 
@@ -50,6 +70,7 @@ M.service_keys = set_of(M.schema.service)
 M.stack_keys = set_of(M.schema.stack)
 local log_keys, stop_keys = set_of(M.schema.log), set_of(M.schema.stop)
 local limit_names, conditions = set_of(M.schema.limits), set_of(M.schema.conditions)
+local ready_keys = set_of(M.schema.ready)
 
 -- Signal names luvsup accepts, without "SIG"; the C++ loader maps them to numbers.
 M.signals = { "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "IOT", "BUS", "FPE", "KILL", "USR1",
@@ -357,6 +378,64 @@ end
 
 function M.oneshot(v, c)
   return expect(c, v, "boolean", "true or false")
+end
+
+function M.health(v, c)
+  if not health.is_probe(v) then
+    c:fail(string.format("expects a probe (health.http{}, health.tcp{}, health.exec{}, health.all{}, " ..
+      "health.any{}) or a function, got %s", type(v)))
+  end
+  return health.normalise(v, function(message, subkey, full)
+    if full then
+      local named = message:gsub("^unknown key '[^']*'", function() return "unknown key 'health." .. subkey .. "'" end)
+      c:fail(named, subkey, true)
+    end
+    c:fail(message, subkey)
+  end)
+end
+
+function M.ready(v, c)
+  expect(c, v, "table", "a table { log = \"pattern\" }, { notify = true } or { fd = N }")
+  check_subkeys(c, v, ready_keys, M.schema.ready, "ready")
+  local n = 0
+  for _ in pairs(v) do n = n + 1 end
+  if n ~= 1 then
+    c:fail("expects exactly one of { log = \"pattern\" }, { notify = true } or { fd = N }")
+  end
+  local out = { log_pattern = "", notify = false, fd = -1 }
+  if v.log ~= nil then
+    out.log_pattern = health.check_pattern(function(message) c:fail(message, "log") end, v.log, "log")
+    if out.log_pattern == "" then c:fail("expects a non-empty Lua pattern", "log") end
+  elseif v.notify ~= nil then
+    if v.notify ~= true then c:fail("expects true (the service speaks sd_notify)", "notify") end
+    out.notify = true
+  else
+    if math.type(v.fd) ~= "integer" or v.fd < 3 or v.fd > 1023 then
+      c:fail(string.format("expects a descriptor number from 3 to 1023 (0-2 are stdin, stdout and " ..
+        "stderr), got %s", tostring(v.fd)), "fd")
+    end
+    out.fd = v.fd
+  end
+  return out
+end
+
+function M.watchdog(v, c)
+  local d = duration(c, v)
+  if d <= 0 then c:fail("must be above 0") end
+  return d
+end
+
+function M.start_timeout(v, c)
+  local d = duration(c, v)
+  if d <= 0 then c:fail("must be above 0") end
+  return d
+end
+
+function M.on_unhealthy(v, c)
+  if not callable(v) then
+    c:fail(string.format("expects a function(svc, result) returning \"restart\", \"wait\" or nil, got %s", type(v)))
+  end
+  return v
 end
 
 return M

@@ -61,7 +61,9 @@ struct Session {
         supervisor(platform),
         reloader(supervisor, platform, options.stack_file, stack.definition),
         reaper(loop, [this](pid_t pid, core::ExitStatus status) {
-          supervisor.on_process_exit(pid, status);
+          if (!platform.claim_exit(pid, status)) {
+            supervisor.on_process_exit(pid, status);
+          }
         }) {}
 
   std::unique_ptr<log::ConsoleView> console;

@@ -1,5 +1,7 @@
 #include "app/uv_platform.hpp"
 
+#include "health/failed_probe.hpp"
+#include "health/tcp_probe.hpp"
 #include "process/launcher.hpp"
 #include "process/process_table.hpp"
 #include "uv/timer.hpp"
@@ -33,7 +35,7 @@ UvPlatform::UvPlatform(uv_loop_t* loop, std::string stack_hash, std::string stat
                        std::vector<core::ResourceLimit> base_limits, log::ConsoleView* console)
     : m_loop(loop), m_stack_hash(std::move(stack_hash)), m_records(std::move(state_dir)),
       m_base_limits(std::move(base_limits)), m_console(console), m_save_timer(loop),
-      m_cgroups(process::ServiceCgroups::open(m_stack_hash)) {
+      m_cgroups(process::ServiceCgroups::open(m_stack_hash)), m_exec_probes(loop) {
   if (m_cgroups) {
     spdlog::debug("a cgroup per service under {}", m_cgroups->dir());
   } else {
@@ -133,6 +135,40 @@ void UvPlatform::service_gone(const core::ServiceSpec& spec) {
   if (m_cgroups) {
     m_cgroups->remove(spec.name);
   }
+}
+
+std::unique_ptr<health::PendingProbe> UvPlatform::start_probe(const core::ServiceSpec& spec,
+                                                              const core::ProbeSpec& probe,
+                                                              health::ProbeDone done) {
+  switch (probe.kind) {
+  case core::ProbeSpec::Kind::tcp:
+    return health::start_tcp_probe(m_loop, probe.host, probe.port, probe.timeout, std::move(done));
+  case core::ProbeSpec::Kind::exec: {
+    // The probe runs as the service would (its cwd, env and user), under a
+    // tag of its own so that it never counts as one of the service's processes.
+    core::ServiceSpec command = spec;
+    command.argv = probe.argv;
+    command.stdin_path = "/dev/null";
+    auto prepared =
+        process::prepare_launch(command, process::ChildContext{tag_of(spec) + "/probe", m_base_limits});
+    if (auto* error = std::get_if<process::LaunchError>(&prepared)) {
+      return health::start_failed_probe(m_loop, error->message(), std::move(done));
+    }
+    return m_exec_probes.start(std::get<process::LaunchSpec>(prepared), probe.timeout, std::move(done));
+  }
+  case core::ProbeSpec::Kind::http:
+    // http probes: the HttpClient from src/http/ is wired here at merge
+    return health::start_failed_probe(m_loop, "http probes are not available in this build", std::move(done));
+  case core::ProbeSpec::Kind::lua:
+  case core::ProbeSpec::Kind::all:
+  case core::ProbeSpec::Kind::any:
+    break;
+  }
+  return health::start_failed_probe(m_loop, "not an I/O probe: the health judge runs it", std::move(done));
+}
+
+bool UvPlatform::claim_exit(pid_t pid, const core::ExitStatus& status) {
+  return m_exec_probes.claim_exit(pid, status);
 }
 
 void UvPlatform::save_records() {

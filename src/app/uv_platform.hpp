@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/platform.hpp"
+#include "health/exec_probe.hpp"
 #include "log/console_view.hpp"
 #include "log/service_output.hpp"
 #include "process/launch_spec.hpp"
@@ -34,6 +35,12 @@ public:
   void signal_service(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid, int sig) override;
   bool service_alive(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid) override;
   void service_gone(const core::ServiceSpec& spec) override;
+  std::unique_ptr<health::PendingProbe> start_probe(const core::ServiceSpec& spec, const core::ProbeSpec& probe,
+                                                    health::ProbeDone done) override;
+
+  // Takes the exit of an exec probe's process (true), or leaves it to the
+  // supervisor (false). The Reaper's callback asks here first.
+  bool claim_exit(pid_t pid, const core::ExitStatus& status);
 
   // Calls `done` once every service log has written what it holds.
   void flush_logs(std::function<void()> done);
@@ -52,6 +59,7 @@ private:
   std::map<std::string, std::unique_ptr<log::ServiceOutput>> m_outputs;
   uv::Timer m_save_timer;
   std::optional<process::ServiceCgroups> m_cgroups;  // empty: the environment tag alone
+  health::ExecProbes m_exec_probes;
 };
 
 }  // namespace luvsup::app

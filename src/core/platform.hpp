@@ -7,6 +7,7 @@
 #pragma once
 
 #include "core/service_spec.hpp"
+#include "health/probe.hpp"
 
 #include <sys/types.h>
 
@@ -47,6 +48,11 @@ public:
   virtual bool service_alive(const ServiceSpec& spec, pid_t pgid, pid_t main_pid) = 0;
   // The service has no process any more (its output may still be draining).
   virtual void service_gone(const ServiceSpec& spec) = 0;
+  // Starts one I/O probe (an http, tcp or exec leaf of the service's health
+  // check). `done` runs once from a loop callback, never inline; destroying
+  // the returned handle cancels the probe and `done` is not called.
+  virtual std::unique_ptr<health::PendingProbe> start_probe(const ServiceSpec& spec, const ProbeSpec& probe,
+                                                            health::ProbeDone done) = 0;
 };
 
 }  // namespace luvsup::core

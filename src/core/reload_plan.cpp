@@ -31,6 +31,14 @@ constexpr KeyRule k_key_rules[] = {
     {"log", K::restart, &member_differs<&S::log>},
     {"autostart", K::live, &member_differs<&S::autostart>},
     {"oneshot", K::restart, &member_differs<&S::oneshot>},
+    // NOTIFY_SOCKET, WATCHDOG_USEC and the ready fd are set up at spawn.
+    {"ready.notify", K::restart, [](const S& a, const S& b) { return a.ready.notify != b.ready.notify; }},
+    {"ready.fd", K::restart, [](const S& a, const S& b) { return a.ready.fd != b.ready.fd; }},
+    {"ready.log", K::live, [](const S& a, const S& b) { return a.ready.log_pattern != b.ready.log_pattern; }},
+    {"watchdog", K::restart, &member_differs<&S::watchdog>},
+    {"health", K::live, &member_differs<&S::health_fingerprint>},
+    {"on_unhealthy", K::live, &member_differs<&S::on_unhealthy_fingerprint>},
+    {"start_timeout", K::live, &member_differs<&S::start_timeout>},
 };
 
 const ServiceSpec* find_spec(std::span<const ServiceSpec* const> specs, std::string_view name) {

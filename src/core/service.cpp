@@ -17,6 +17,7 @@ std::string_view to_string(ProcState state) {
   case ProcState::crash_looping: return "crash-looping";
   case ProcState::completed: return "completed";
   case ProcState::fatal: return "fatal";
+  case ProcState::blocked: return "blocked";
   }
   return "unknown";
 }
@@ -35,6 +36,10 @@ std::string_view to_string(ServiceEvent event) {
   case ServiceEvent::kill: return "kill";
   case ServiceEvent::process_changed: return "process_changed";
   case ServiceEvent::definition_changed: return "definition_changed";
+  case ServiceEvent::ready: return "ready";
+  case ServiceEvent::unhealthy: return "unhealthy";
+  case ServiceEvent::start_timeout: return "start_timeout";
+  case ServiceEvent::deps_failed: return "deps_failed";
   }
   return "unknown";
 }
@@ -72,12 +77,22 @@ const Service::Transition Service::k_transitions[] = {
     {S::starting, E::deps_met, &Service::spawn},
     {S::starting, E::stop, &Service::cancel_start},
     {S::starting, E::shutdown, &Service::cancel_start},
+    {S::starting, E::start_timeout, &Service::note_start_overdue},
+    {S::starting, E::deps_failed, &Service::block},
+
+    {S::blocked, E::deps_met, &Service::spawn},
+    {S::blocked, E::start, &Service::begin_start},
+    {S::blocked, E::restart, &Service::begin_start},
+    {S::blocked, E::stop, &Service::cancel_start},
+    {S::blocked, E::shutdown, &Service::cancel_start},
 
     {S::running, E::exited, &Service::on_main_exit},
     {S::running, E::stop, &Service::begin_stop},
     {S::running, E::shutdown, &Service::begin_shutdown},
     {S::running, E::restart, &Service::begin_restart},
     {S::running, E::kill, &Service::kill_now},
+    {S::running, E::ready, &Service::mark_ready},
+    {S::running, E::unhealthy, &Service::on_unhealthy},
 
     {S::stopping, E::exited, &Service::on_exit_while_stopping},
     {S::stopping, E::stop_timeout, &Service::escalate_to_kill},
@@ -115,13 +130,57 @@ Service::Service(std::shared_ptr<const ServiceSpec> spec, Platform& platform,
                  std::function<void(Service&, ServiceEvent)> post)
     : m_spec(std::move(spec)), m_platform(platform), m_post(std::move(post)),
       m_timer(platform.make_timer()),
-      m_poll_timer(platform.make_timer()) {}
+      m_poll_timer(platform.make_timer()), m_start_timer(platform.make_timer()) {
+  make_monitor();
+}
 
 Service::~Service() = default;
 
+void Service::make_monitor() {
+  m_monitor.reset();
+  if (m_spec->health) {
+    m_monitor = std::make_unique<health::Monitor>(
+        m_platform, *m_spec, m_health,
+        health::Monitor::Callbacks{[this] {
+                                     set_ready_source("probe");
+                                     m_post(*this, ServiceEvent::ready);
+                                   },
+                                   [this] {
+                                     m_unhealthy_reason.clear();
+                                     m_post(*this, ServiceEvent::unhealthy);
+                                   }});
+  }
+}
+
 void Service::replace_spec(std::shared_ptr<const ServiceSpec> spec) {
+  const bool health_changed = spec->health_fingerprint != m_spec->health_fingerprint;
+  const bool was_probing = m_monitor && m_monitor->active();
+  m_monitor.reset();  // it refers to the old spec; its round in flight is cancelled
   m_spec = std::move(spec);
   ++m_spec_generation;
+  if (health_changed) {
+    // "The primary never passed" is judged per definition: a fixed probe
+    // gets a fresh chance, and so does its fallback's grace.
+    m_health.counters.primary_passed = false;
+    m_health.counters.excused_since = -1;
+  }
+  make_monitor();
+  if (m_state != ProcState::running) {
+    return;
+  }
+  if (m_monitor) {
+    if (was_probing) {
+      m_monitor->resume();
+    } else {
+      m_monitor->start();
+    }
+    return;
+  }
+  const ReadySpec& ready = m_spec->ready;
+  if (ready.log_pattern.empty() && !ready.notify && ready.fd < 0) {
+    set_ready_source("definition");  // nothing left to wait for
+    mark_ready();
+  }
 }
 
 void Service::handle(ServiceEvent event) {
@@ -138,11 +197,25 @@ bool Service::started() const {
   return m_state == ProcState::running || m_state == ProcState::completed;
 }
 
+HealthState Service::health_state() const {
+  return m_monitor ? m_health.counters.state : HealthState::none;
+}
+
 void Service::set_state(ProcState state) {
   if (state == m_state) {
     return;
   }
   spdlog::debug("{}: {} -> {}", name(), to_string(m_state), to_string(state));
+  if (m_state == ProcState::running) {
+    // Readiness and probing belong to the process that ran.
+    m_ready = false;
+    if (m_monitor) {
+      m_monitor->stop();
+    }
+  }
+  if (m_state == ProcState::starting || m_state == ProcState::blocked) {
+    m_start_timer->stop();
+  }
   m_state = state;
 }
 
@@ -150,7 +223,51 @@ void Service::begin_start() {
   m_wanted_up = true;
   m_intent = StopIntent::none;
   m_fatal_reason.clear();
+  m_start_overdue = false;
+  m_start_timer->stop();
+  if (!m_spec->depends_on.empty()) {
+    m_start_timer->start(m_spec->start_timeout, [this] { m_post(*this, ServiceEvent::start_timeout); });
+  }
   set_state(ProcState::starting);
+}
+
+void Service::note_start_overdue() { m_start_overdue = true; }
+
+void Service::block() {
+  spdlog::error("{}: {}; it starts once its dependencies are ready (blocked)", name(), m_block_reason);
+  set_state(ProcState::blocked);
+}
+
+void Service::mark_ready() {
+  if (m_ready) {
+    return;
+  }
+  m_ready = true;
+  spdlog::info("{}: ready ({})", name(), m_ready_source.empty() ? "signal" : m_ready_source);
+}
+
+void Service::on_unhealthy() {
+  HealthStatus status = m_health;
+  if (!m_unhealthy_reason.empty()) {
+    status.reason = m_unhealthy_reason;
+    status.last.ok = false;
+    status.last.error = m_unhealthy_reason;
+  }
+  UnhealthyAction action = UnhealthyAction::restart;
+  if (m_spec->on_unhealthy) {
+    const ServiceView view{name(), m_spec->oneshot, m_restarts, m_history};
+    action = m_spec->on_unhealthy->decide(view, status);
+  }
+  if (action == UnhealthyAction::wait) {
+    spdlog::info("{}: on_unhealthy chose \"wait\": it keeps running", name());
+    return;
+  }
+  spdlog::warn("{}: restarting: unhealthy ({})", name(), status.reason);
+  // Like an exit: the restart policy decides the delay, so a service that
+  // keeps failing its probe backs off instead of restarting in a hot loop.
+  m_intent = StopIntent::after_exit;
+  m_stop_cause = ExitCause::killed_by_health;
+  send_stop_signal();
 }
 
 void Service::spawn() {
@@ -167,6 +284,12 @@ void Service::spawn() {
   m_main_exited = false;
   spdlog::info("{}: started (pid {})", name(), m_pid);
   set_state(ProcState::running);
+  const ReadySpec& ready = m_spec->ready;
+  const bool signals_readiness = !ready.log_pattern.empty() || ready.notify || ready.fd >= 0;
+  m_ready = !m_monitor && !signals_readiness;  // nothing to wait for: ready once started
+  if (m_monitor) {
+    m_monitor->start();
+  }
 }
 
 void Service::cancel_start() {

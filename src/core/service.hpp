@@ -17,7 +17,17 @@
 //   crash-looping backoff after 3 or more quick exits in a row
 //   completed     exited with a success code and the policy does not restart it
 //   fatal         the policy gave up; not restarted until asked
+//   blocked       wanted up, but a dependency went fatal or was not ready
+//                 within start_timeout; starts as soon as its dependencies are met
 //   stopped       not wanted up, nothing running
+//
+// The readiness and health axis: a running service is ready once a readiness
+// signal arrives (a passing health probe, or a ready log line, READY=1 or a
+// newline on its ready fd, reported through Supervisor::report_ready), or at
+// once when it has neither a health check nor a `ready` key. Its health
+// monitor (health::Monitor) probes it while it runs; unhealthy past its
+// retries fires on_unhealthy, whose default restarts it through its restart
+// policy (the exit's cause is killed_by_health).
 //
 // Every transition is one row of the (state, event) -> action table in
 // service.cpp; a pair that is not in the table is ignored. Events are queued
@@ -25,8 +35,10 @@
 #pragma once
 
 #include "core/exit_record.hpp"
+#include "core/health_status.hpp"
 #include "core/platform.hpp"
 #include "core/service_spec.hpp"
+#include "health/health_monitor.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -37,7 +49,7 @@
 
 namespace luvsup::core {
 
-enum class ProcState { stopped, starting, running, stopping, backoff, crash_looping, completed, fatal };
+enum class ProcState { stopped, starting, running, stopping, backoff, crash_looping, completed, fatal, blocked };
 std::string_view to_string(ProcState state);
 
 enum class ServiceEvent {
@@ -53,6 +65,10 @@ enum class ServiceEvent {
   kill,           // SIGKILL now and stop (a second interrupt)
   process_changed,     // a reload changed its process definition: restart it now
   definition_changed,  // a reload changed a live key: leave fatal and backoff now
+  ready,          // a readiness signal (see Service::set_ready_source)
+  unhealthy,      // unhealthy past its retries, or a missed watchdog
+  start_timeout,  // start_timeout elapsed while it waited for its dependencies
+  deps_failed,    // a dependency is fatal or overdue (see Service::set_block_reason)
 };
 std::string_view to_string(ServiceEvent event);
 
@@ -103,6 +119,22 @@ public:
   // Whether its main process is running (not yet reaped).
   bool main_running() const { return has_process() && !m_main_exited; }
 
+  // Whether it runs and has given a readiness signal since its spawn.
+  bool ready() const { return m_ready && m_state == ProcState::running; }
+  // Its health state: none without a health check.
+  core::HealthState health_state() const;
+  // Its health status, or null without a health check.
+  const HealthStatus* health() const { return m_monitor ? &m_health : nullptr; }
+  // What the next `ready` event reports as its source ("probe", "log", ...).
+  void set_ready_source(std::string source) { m_ready_source = std::move(source); }
+  // Why the next `unhealthy` event fires, when it does not come from the probe.
+  void set_unhealthy_reason(std::string reason) { m_unhealthy_reason = std::move(reason); }
+  // Why the next `deps_failed` event blocks it.
+  void set_block_reason(std::string reason) { m_block_reason = std::move(reason); }
+  const std::string& block_reason() const { return m_block_reason; }
+  // Whether start_timeout elapsed while it was waiting for its dependencies.
+  bool start_overdue() const { return m_start_overdue; }
+
   static constexpr size_t k_history_capacity = 64;
 
 private:
@@ -134,9 +166,14 @@ private:
   void finish_stop();
   void want_down();
   void want_restart_after_stop();
-  void start_from_rest();
+  void mark_ready();
+  void on_unhealthy();
+  void note_start_overdue();
+  void block();
 
   void set_state(ProcState state);
+  // (Re)creates the health monitor for the current spec (none without a check).
+  void make_monitor();
   void stop_process(StopIntent intent, ExitCause cause);
   void send_stop_signal();
   void watch_leftovers();
@@ -167,6 +204,15 @@ private:
   std::unique_ptr<Timer> m_timer;        // backoff delay or stop timeout
   std::unique_ptr<Timer> m_poll_timer;   // re-checks for leftover processes while stopping
   double m_poll_interval = 0;
+
+  std::unique_ptr<Timer> m_start_timer;  // start_timeout while waiting for dependencies
+  bool m_start_overdue = false;
+  std::string m_block_reason;
+  bool m_ready = false;
+  std::string m_ready_source;
+  std::string m_unhealthy_reason;
+  HealthStatus m_health;                       // kept here: it belongs to the service, not the definition
+  std::unique_ptr<health::Monitor> m_monitor;  // null without a health check
 };
 
 }  // namespace luvsup::core

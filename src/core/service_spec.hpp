@@ -7,6 +7,7 @@
 // specs while the Service objects keep their state.
 #pragma once
 
+#include "core/health_spec.hpp"
 #include "core/restart_policy.hpp"
 
 #include <sys/resource.h>
@@ -30,7 +31,7 @@ struct ResourceLimit {
 
 struct Dependency {
   std::string name;
-  std::string condition = "started";  // "started" for now; "healthy", "completed" later
+  std::string condition = "started";  // "started", "healthy" (ready) or "completed" (a oneshot exited 0)
   bool restart = false;  // a reload that restarts the dependency restarts this service too
   bool operator==(const Dependency&) const = default;
 };
@@ -82,12 +83,17 @@ struct ServiceSpec {
   bool oneshot = false;
   ReadySpec ready;
   double watchdog = 0;       // seconds between WATCHDOG=1 messages; 0 = none (needs ready.notify)
+  std::optional<HealthSpec> health;             // the health check, when it has one
+  std::shared_ptr<UnhealthyHook> on_unhealthy;  // null: unhealthy restarts it
+  double start_timeout = 60.0;  // seconds it waits for its dependencies before it is blocked
 
   std::shared_ptr<RestartPolicy> restart;  // never null once loaded
   // A hash of the restart policy's Lua value (its data, code and upvalues,
   // lua/luvsup/fingerprint.lua): equal across two loads when the policy is the
   // same, so a reload can tell a changed policy from a reloaded one.
   uint64_t restart_fingerprint = 0;
+  uint64_t health_fingerprint = 0;        // the same for the `health` value
+  uint64_t on_unhealthy_fingerprint = 0;  // and for the on_unhealthy hook
 };
 
 }  // namespace luvsup::core

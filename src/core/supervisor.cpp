@@ -1,5 +1,6 @@
 #include "core/supervisor.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -68,6 +69,20 @@ void Supervisor::on_process_exit(pid_t pid, const ExitStatus& status) {
   spdlog::debug("reaped pid {} (a leftover descendant)", pid);
 }
 
+void Supervisor::report_ready(Service& service, std::string_view source) {
+  service.set_ready_source(std::string(source));
+  post(service, ServiceEvent::ready);
+}
+
+void Supervisor::report_health_failure(Service& service, std::string reason) {
+  if (service.state() != ProcState::running) {
+    return;
+  }
+  spdlog::warn("{}: unhealthy: {}", service.name(), reason);
+  service.set_unhealthy_reason(std::move(reason));
+  post(service, ServiceEvent::unhealthy);
+}
+
 void Supervisor::post(Service& service, ServiceEvent event) {
   m_queue.emplace_back(&service, event);
   drain();
@@ -115,7 +130,28 @@ bool Supervisor::condition_met(const Service& dependency, const std::string& con
   if (condition == "completed") {
     return dependency.state() == ProcState::completed;
   }
+  if (condition == "healthy") {
+    return dependency.ready() || dependency.state() == ProcState::completed;
+  }
   return dependency.started();
+}
+
+std::string Supervisor::blocked_reason(const Service& service) const {
+  for (const auto& dep : service.spec().depends_on) {
+    const Service* other = find(dep.name);
+    if (other == nullptr || condition_met(*other, dep.condition)) {
+      continue;
+    }
+    if (other->state() == ProcState::fatal) {
+      return fmt::format("dependency '{}' is fatal ({})", dep.name, other->fatal_reason());
+    }
+    if (service.start_overdue()) {
+      return fmt::format("dependency '{}' not {} within {}s", dep.name,
+                         dep.condition == "started" ? "started" : dep.condition == "healthy" ? "ready" : "completed",
+                         service.spec().start_timeout);
+    }
+  }
+  return {};
 }
 
 bool Supervisor::has_active_dependents(const Service& service) const {
@@ -150,7 +186,8 @@ void Supervisor::evaluate() {
     }
   }
   for (const auto& service : m_services) {
-    if (service->state() != ProcState::starting || retiring(*service)) {
+    const ProcState state = service->state();
+    if ((state != ProcState::starting && state != ProcState::blocked) || retiring(*service)) {
       continue;
     }
     bool ready = true;
@@ -166,6 +203,11 @@ void Supervisor::evaluate() {
     }
     if (ready) {
       m_queue.emplace_back(service.get(), ServiceEvent::deps_met);
+    } else if (state == ProcState::starting) {
+      if (std::string reason = blocked_reason(*service); !reason.empty()) {
+        service->set_block_reason(std::move(reason));
+        m_queue.emplace_back(service.get(), ServiceEvent::deps_failed);
+      }
     }
   }
 }

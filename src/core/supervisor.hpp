@@ -56,6 +56,13 @@ public:
   // The definitions of the running stack in declaration order, without the
   // services a reload removed that are still stopping.
   std::vector<const ServiceSpec*> specs() const;
+  // A readiness signal for `service` from `source` ("probe", "log", "notify",
+  // "fd"): the first one since its spawn makes it ready, which is what
+  // depends_on = { x = "healthy" } waits for. Ignored unless it is running.
+  void report_ready(Service& service, std::string_view source);
+  // A health failure found outside the probe (a missed WATCHDOG=1): fires
+  // on_unhealthy at once with `reason`. Ignored unless it is running.
+  void report_health_failure(Service& service, std::string reason);
 
   Service* find(std::string_view name) const;
   const std::vector<std::unique_ptr<Service>>& services() const { return m_services; }
@@ -65,9 +72,12 @@ private:
   void post(Service& service, ServiceEvent event);
   void drain();
   void evaluate();
-  // "completed" waits for a one-shot to exit successfully; "started" (and,
-  // until health checks exist, "healthy") waits for the process to run.
+  // "completed" waits for a one-shot to exit successfully, "healthy" for the
+  // first readiness signal, "started" for the process to run.
   bool condition_met(const Service& dependency, const std::string& condition) const;
+  // Why `service`, waiting for its dependencies, cannot start now: a
+  // dependency is fatal, or start_timeout elapsed; empty when it may wait on.
+  std::string blocked_reason(const Service& service) const;
   bool has_active_dependents(const Service& service) const;
   bool at_rest(const Service& service) const;
   bool retiring(const Service& service) const;

@@ -3,7 +3,10 @@
 #include "core/content_hash.hpp"
 #include "lua/data_dir.hpp"
 #include "lua/lua_ref.hpp"
+#include "lua/health_reader.hpp"
+#include "lua/lua_health_policy.hpp"
 #include "lua/lua_restart_policy.hpp"
+#include "lua/table_read.hpp"
 
 extern "C" {
 #include <lauxlib.h>
@@ -21,70 +24,6 @@ extern "C" {
 namespace luvsup::lua {
 
 namespace {
-
-// The helpers below read the DSL's result table. They run inside
-// LuaState::run, may raise, and so hold no objects with destructors: they
-// write into objects owned by the caller.
-
-// stack: t -> t; out = t[key] (must be a string)
-void read_string(lua_State* L, const char* key, std::string& out) {
-  if (lua_getfield(L, -1, key) == LUA_TSTRING) {
-    size_t len = 0;
-    const char* s = lua_tolstring(L, -1, &len);
-    out.assign(s, len);
-  } else if (!lua_isnil(L, -1)) {
-    luaL_error(L, "stack loader: field '%s' is a %s, expected a string", key, luaL_typename(L, -1));
-  }
-  lua_pop(L, 1);
-}
-
-// stack: t -> t; returns t[key] as a number, or `fallback` when nil.
-lua_Number read_number(lua_State* L, const char* key, lua_Number fallback) {
-  lua_Number value = fallback;
-  if (lua_getfield(L, -1, key) == LUA_TNUMBER) {
-    value = lua_tonumber(L, -1);
-  }
-  lua_pop(L, 1);
-  return value;
-}
-
-bool read_bool(lua_State* L, const char* key, bool fallback) {
-  bool value = fallback;
-  if (lua_getfield(L, -1, key) == LUA_TBOOLEAN) {
-    value = lua_toboolean(L, -1) != 0;
-  }
-  lua_pop(L, 1);
-  return value;
-}
-
-// stack: t -> t; appends the strings of the list t[key] to `out`.
-void read_string_list(lua_State* L, const char* key, std::vector<std::string>& out) {
-  if (lua_getfield(L, -1, key) == LUA_TTABLE) {
-    const lua_Integer n = luaL_len(L, -1);
-    for (lua_Integer i = 1; i <= n; ++i) {
-      lua_rawgeti(L, -1, i);  // stack: t, list, s
-      size_t len = 0;
-      const char* s = lua_tolstring(L, -1, &len);
-      out.emplace_back(s != nullptr ? s : "", s != nullptr ? len : 0);
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 1);
-}
-
-// stack: t -> t; calls fn for each element of the list t[key], with the
-// element on top of the stack.
-template <typename Fn> void for_each_in(lua_State* L, const char* key, Fn&& fn) {
-  if (lua_getfield(L, -1, key) == LUA_TTABLE) {
-    const lua_Integer n = luaL_len(L, -1);
-    for (lua_Integer i = 1; i <= n; ++i) {
-      lua_rawgeti(L, -1, i);  // stack: t, list, element
-      fn();
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 1);
-}
 
 rlim_t limit_value(lua_State* L, const char* key) {
   const auto v = static_cast<lua_Integer>(read_number(L, key, -1));
@@ -154,11 +93,20 @@ void read_service(lua_State* L, core::ServiceSpec& spec) {
   lua_pop(L, 1);
   spec.autostart = read_bool(L, "autostart", true);
   spec.oneshot = read_bool(L, "oneshot", false);
+  read_readiness(L, spec);
+  if (lua_getfield(L, -1, "health") == LUA_TTABLE) {  // stack: svc, health
+    spec.health.emplace();
+    read_health(L, *spec.health);
+  }
+  lua_pop(L, 1);
 }
 
 struct Refs {
   int decide = LUA_NOREF;
   int policy = LUA_NOREF;
+  int judge = LUA_NOREF;         // health.judge, when the service has a health check
+  int health = LUA_NOREF;        // its normalised health table
+  int on_unhealthy = LUA_NOREF;  // its on_unhealthy hook
 };
 
 // The parts of a load that outlive the protected body.
@@ -179,10 +127,10 @@ int hash_string(lua_State* L) {
   return 1;
 }
 
-// stack: svc, fingerprint -> svc, fingerprint; hashes fingerprint(svc.restart).
-uint64_t restart_fingerprint(lua_State* L) {
+// stack: svc, fingerprint -> svc, fingerprint; hashes fingerprint(svc[key]).
+uint64_t value_fingerprint(lua_State* L, const char* key) {
   lua_pushvalue(L, -1);
-  lua_getfield(L, -3, "restart");  // stack: svc, fingerprint, fingerprint, policy
+  lua_getfield(L, -3, key);  // stack: svc, fingerprint, fingerprint, value
   lua_pushcfunction(L, hash_string);
   lua_call(L, 2, 1);
   size_t len = 0;
@@ -201,6 +149,11 @@ void run_dsl(lua_State* L, const std::string& given, const std::string& data_dir
   lua_getfield(L, -1, "decide");  // stack: backoff, decide
   const int decide = lua_gettop(L);
   lua_getglobal(L, "require");
+  lua_pushliteral(L, "luvsup.health");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "judge");  // stack: backoff, decide, health, judge
+  const int judge = lua_gettop(L);
+  lua_getglobal(L, "require");
   lua_pushliteral(L, "luvsup.dsl");
   lua_call(L, 1, 1);
   lua_getfield(L, -1, "load");  // stack: backoff, decide, dsl, load
@@ -213,33 +166,44 @@ void run_dsl(lua_State* L, const std::string& given, const std::string& data_dir
   lua_setfield(L, -2, "dir");
   lua_pushstring(L, data_dir.c_str());
   lua_setfield(L, -2, "data_dir");
-  lua_call(L, 1, 2);  // stack: backoff, decide, dsl, result, err
+  lua_call(L, 1, 2);  // stack: backoff, decide, health, judge, dsl, result, err
   if (lua_isnil(L, -2)) {
     const char* msg = lua_tostring(L, -1);
     out.error = msg != nullptr ? msg : "stack loader: the DSL failed without a message";
     return;
   }
-  lua_pop(L, 1);  // stack: backoff, decide, dsl, result
+  lua_pop(L, 1);  // stack: backoff, decide, health, judge, dsl, result
   read_string(L, "name", out.def.name);
   read_string(L, "log_dir", out.def.log_dir);
   read_string(L, "state_dir", out.def.state_dir);
   read_string_list(L, "loaded_files", out.def.loaded_files);
   lua_getglobal(L, "require");
   lua_pushliteral(L, "luvsup.fingerprint");
-  lua_call(L, 1, 1);  // stack: backoff, decide, dsl, result, fingerprint
-  lua_insert(L, -2);  // stack: backoff, decide, dsl, fingerprint, result
+  lua_call(L, 1, 1);  // stack: backoff, decide, health, judge, dsl, result, fingerprint
+  lua_insert(L, -2);  // stack: backoff, decide, health, judge, dsl, fingerprint, result
   const int fingerprint = lua_gettop(L) - 1;
   for_each_in(L, "services", [&] {  // stack: ..., result, services, svc
     out.def.services.emplace_back();
     read_service(L, out.def.services.back());
     lua_pushvalue(L, fingerprint);  // stack: ..., svc, fingerprint
-    out.def.services.back().restart_fingerprint = restart_fingerprint(L);
+    core::ServiceSpec& loaded = out.def.services.back();
+    loaded.restart_fingerprint = value_fingerprint(L, "restart");
+    loaded.health_fingerprint = value_fingerprint(L, "health");
+    loaded.on_unhealthy_fingerprint = value_fingerprint(L, "on_unhealthy");
     lua_pop(L, 1);
     out.refs.emplace_back();
     lua_pushvalue(L, decide);  // stack: ..., svc, decide
     out.refs.back().decide = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_getfield(L, -1, "restart");  // stack: ..., svc, policy
     out.refs.back().policy = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (out.def.services.back().health) {
+      lua_pushvalue(L, judge);  // stack: ..., svc, judge
+      out.refs.back().judge = luaL_ref(L, LUA_REGISTRYINDEX);
+      lua_getfield(L, -1, "health");  // stack: ..., svc, health
+      out.refs.back().health = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    lua_getfield(L, -1, "on_unhealthy");  // stack: ..., svc, hook (nil: LUA_REFNIL)
+    out.refs.back().on_unhealthy = luaL_ref(L, LUA_REGISTRYINDEX);
   });
 }
 
@@ -317,10 +281,14 @@ std::variant<StackDefinition, LoadError> load_stack(const std::string& path) {
         k_load_budget);
   }
   // Adopt every reference made, so that none leaks whatever happened.
-  std::vector<std::pair<LuaRef, LuaRef>> refs;
+  struct Owned {
+    LuaRef decide, policy, judge, health, on_unhealthy;
+  };
+  std::vector<Owned> refs;
   refs.reserve(out.refs.size());
   for (const Refs& r : out.refs) {
-    refs.emplace_back(LuaRef(state, r.decide), LuaRef(state, r.policy));
+    refs.push_back({LuaRef(state, r.decide), LuaRef(state, r.policy), LuaRef(state, r.judge),
+                    LuaRef(state, r.health), LuaRef(state, r.on_unhealthy)});
   }
   if (error) {
     return LoadError{*error};
@@ -330,8 +298,16 @@ std::variant<StackDefinition, LoadError> load_stack(const std::string& path) {
   }
   for (size_t i = 0; i < out.def.services.size(); ++i) {
     core::ServiceSpec& spec = out.def.services[i];
-    spec.restart = std::make_shared<LuaRestartPolicy>(out.def.lua, std::move(refs[i].first),
-                                                      std::move(refs[i].second), spec.name);
+    spec.restart = std::make_shared<LuaRestartPolicy>(out.def.lua, std::move(refs[i].decide),
+                                                      std::move(refs[i].policy), spec.name);
+    if (spec.health) {
+      spec.health->policy = std::make_shared<LuaHealthPolicy>(out.def.lua, std::move(refs[i].judge),
+                                                              std::move(refs[i].health), spec.name,
+                                                              spec.health->interval);
+    }
+    if (refs[i].on_unhealthy.valid()) {
+      spec.on_unhealthy = std::make_shared<LuaUnhealthyHook>(out.def.lua, std::move(refs[i].on_unhealthy), spec.name);
+    }
   }
   return std::move(out.def);
 }

@@ -3,7 +3,8 @@
 // Convention: each key is an item of a tag list, on a line of its own that
 // starts with ".It Cm <key>" (followed by a space or the end of the line):
 // service keys under ".Sh SERVICE KEYS", stack keys under ".Sh STACK SETTINGS",
-// stop and log sub-keys under ".Ss Stop settings" and ".Ss Log settings".
+// stop and log sub-keys under ".Ss Stop settings" and ".Ss Log settings", the
+// keys of health probes under ".Ss Health settings".
 #include "lua/data_dir.hpp"
 #include "lua/lua_state.hpp"
 
@@ -18,7 +19,7 @@
 
 namespace {
 
-// The DSL's schema: list name ("service", "stack", "log", "stop") -> keys.
+// The DSL's schema: list name ("service", "stack", "log", "stop", "health") -> keys.
 std::map<std::string, std::vector<std::string>> load_schema() {
   luvsup::lua::LuaState state;
   std::map<std::string, std::vector<std::string>> schema;
@@ -32,7 +33,7 @@ std::map<std::string, std::vector<std::string>> load_schema() {
     lua_pushliteral(L, "luvsup.dsl");
     lua_call(L, 1, 1);
     lua_getfield(L, -1, "schema");  // stack: package, dsl, schema
-    for (const char* name : {"service", "stack", "log", "stop"}) {
+    for (const char* name : {"service", "stack", "log", "stop", "health"}) {
       list = &schema[name];
       lua_getfield(L, -1, name);  // stack: ..., schema, keys
       const lua_Integer n = luaL_len(L, -1);
@@ -107,4 +108,8 @@ TEST_CASE("the man page documents every stop and log sub-key") {
   const auto schema = load_schema();
   check_documented(schema.at("stop"), ".Ss Stop settings");
   check_documented(schema.at("log"), ".Ss Log settings");
+}
+
+TEST_CASE("the man page documents every key of the health probes") {
+  check_documented(load_schema().at("health"), ".Ss Health settings");
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -48,6 +49,48 @@ public:
 
   void service_gone(const core::ServiceSpec& spec) override { gone.push_back(spec.name); }
 
+  // A probe the test completes with finish_probe(); destroying its handle
+  // (a cancel) marks it cancelled.
+  struct Probe {
+    std::string service;
+    core::ProbeSpec spec;
+    health::ProbeDone done;
+    bool cancelled = false;
+    bool finished = false;
+  };
+
+  std::unique_ptr<health::PendingProbe> start_probe(const core::ServiceSpec& spec, const core::ProbeSpec& probe,
+                                                    health::ProbeDone done) override {
+    probes.push_back(std::make_shared<Probe>(Probe{spec.name, probe, std::move(done)}));
+    return std::make_unique<FakePending>(probes.back());
+  }
+
+  // Probes started and neither finished nor cancelled.
+  std::vector<std::shared_ptr<Probe>> open_probes() const {
+    std::vector<std::shared_ptr<Probe>> out;
+    for (const auto& p : probes) {
+      if (!p->cancelled && !p->finished) {
+        out.push_back(p);
+      }
+    }
+    return out;
+  }
+
+  // Completes every open probe of `service` with `result` (of the given kind
+  // only, when `kind` is set). Returns how many were completed.
+  int finish_probes(const std::string& service, const health::ProbeResult& result,
+                    std::optional<core::ProbeSpec::Kind> kind = std::nullopt) {
+    int n = 0;
+    for (const auto& p : open_probes()) {
+      if (p->service == service && (!kind || p->spec.kind == *kind)) {
+        p->finished = true;
+        ++n;
+        p->done(result);
+      }
+    }
+    return n;
+  }
+
   // Moves the clock forward, firing due timers in deadline order.
   void advance(double seconds) {
     const double until = m_now + seconds;
@@ -75,8 +118,19 @@ public:
   std::map<std::string, int> alive;  // service -> number of live processes
   std::map<std::string, pid_t> pids;
   std::set<std::string> failing_spawns;
+  std::vector<std::shared_ptr<Probe>> probes;
 
 private:
+  struct FakePending final : health::PendingProbe {
+    explicit FakePending(std::shared_ptr<Probe> p) : probe(std::move(p)) {}
+    ~FakePending() override {
+      if (!probe->finished) {
+        probe->cancelled = true;
+      }
+    }
+    std::shared_ptr<Probe> probe;
+  };
+
   struct FakeTimer final : core::Timer {
     explicit FakeTimer(FakePlatform& p) : platform(p) { platform.m_timers.insert(this); }
     ~FakeTimer() override { platform.m_timers.erase(this); }

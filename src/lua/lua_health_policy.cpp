@@ -1,0 +1,200 @@
+#include "lua/lua_health_policy.hpp"
+
+#include "lua/table_read.hpp"
+
+extern "C" {
+#include <lauxlib.h>
+}
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+namespace luvsup::lua {
+
+namespace {
+
+// stack: ... -> ..., result. May raise.
+void push_result(lua_State* L, const health::ProbeResult& r) {
+  lua_createtable(L, 0, 6);
+  lua_pushboolean(L, r.ok);
+  lua_setfield(L, -2, "ok");
+  lua_pushinteger(L, r.status);
+  lua_setfield(L, -2, "status");
+  lua_pushnumber(L, r.latency);
+  lua_setfield(L, -2, "latency");
+  lua_pushlstring(L, r.error.data(), r.error.size());
+  lua_setfield(L, -2, "error");
+  lua_pushlstring(L, r.output.data(), r.output.size());
+  lua_setfield(L, -2, "output");
+  lua_pushboolean(L, r.timed_out);
+  lua_setfield(L, -2, "timed_out");
+}
+
+// stack: ... -> ..., results (a list by leaf number). May raise.
+void push_results(lua_State* L, const std::vector<health::ProbeResult>& results) {
+  lua_createtable(L, static_cast<int>(results.size()), 0);
+  lua_Integer i = 0;
+  for (const auto& r : results) {
+    push_result(L, r);
+    lua_rawseti(L, -2, ++i);
+  }
+}
+
+const char* state_name(core::HealthState state) {
+  switch (state) {
+  case core::HealthState::healthy:
+    return "healthy";
+  case core::HealthState::unhealthy:
+    return "unhealthy";
+  case core::HealthState::none:
+  case core::HealthState::starting:
+    break;
+  }
+  return "starting";
+}
+
+// stack: ... -> ..., counters. May raise.
+void push_counters(lua_State* L, const core::HealthCounters& c) {
+  lua_createtable(L, 0, 8);
+  lua_pushstring(L, state_name(c.state));
+  lua_setfield(L, -2, "state");
+  lua_pushinteger(L, c.failures);
+  lua_setfield(L, -2, "failures");
+  lua_pushinteger(L, c.successes);
+  lua_setfield(L, -2, "successes");
+  lua_pushinteger(L, c.fired_at);
+  lua_setfield(L, -2, "fired_at");
+  lua_pushboolean(L, c.in_start_period);
+  lua_setfield(L, -2, "in_start_period");
+  lua_pushnumber(L, c.started);
+  lua_setfield(L, -2, "started");
+  lua_pushboolean(L, c.primary_passed);
+  lua_setfield(L, -2, "primary_passed");
+  if (c.excused_since >= 0) {
+    lua_pushnumber(L, c.excused_since);
+    lua_setfield(L, -2, "excused_since");
+  }
+}
+
+// stack: out -> out. Reads the judge's answer. May raise.
+void read_judgement(lua_State* L, core::HealthJudgement& j, std::string& state) {
+  read_string(L, "state", state);
+  core::HealthCounters& c = j.counters;
+  c.failures = static_cast<int>(read_number(L, "failures", c.failures));
+  c.successes = static_cast<int>(read_number(L, "successes", c.successes));
+  c.fired_at = static_cast<int>(read_number(L, "fired_at", c.fired_at));
+  c.in_start_period = read_bool(L, "in_start_period", false);
+  c.primary_passed = read_bool(L, "primary_passed", false);
+  c.excused_since = read_number(L, "excused_since", -1);
+  j.passed = read_bool(L, "passed", false);
+  j.fire = read_bool(L, "fire", false);
+  j.next = read_number(L, "next", j.next);
+  read_string(L, "error", j.error);
+  read_string(L, "warning", j.warning);
+  read_string(L, "summary", j.summary);
+  j.result.latency = read_number(L, "latency", 0);
+  j.result.status = static_cast<int>(read_number(L, "status", 0));
+  read_string(L, "output", j.result.output);
+}
+
+} // namespace
+
+LuaHealthPolicy::LuaHealthPolicy(std::shared_ptr<LuaState> state, LuaRef judge, LuaRef def,
+                                 std::string service_name, double interval, Budget budget)
+    : m_state(std::move(state)), m_judge(std::move(judge)), m_def(std::move(def)),
+      m_name(std::move(service_name)), m_interval(interval), m_budget(budget) {}
+
+core::HealthJudgement LuaHealthPolicy::judge(const core::HealthCounters& counters,
+                                             const std::vector<health::ProbeResult>& primary,
+                                             const std::vector<health::ProbeResult>* fallback,
+                                             double now) {
+  core::HealthJudgement j;
+  j.counters = counters;
+  j.next = m_interval;
+  std::string state;
+  auto error = m_state->run(
+      [&](lua_State* L) {
+        luaL_checkstack(L, 8, "health judge");
+        m_judge.push(L); // stack: judge
+        m_def.push(L);   // stack: judge, def
+        push_counters(L, counters);
+        push_results(L, primary);
+        if (fallback != nullptr) {
+          push_results(L, *fallback);
+        } else {
+          lua_pushnil(L);
+        }
+        lua_pushnumber(L, now); // stack: judge, def, counters, primary, fallback, now
+        lua_call(L, 5, 1);      // stack: out
+        if (!lua_istable(L, -1)) {
+          luaL_error(L, "health.judge returned a %s", luaL_typename(L, -1));
+        }
+        read_judgement(L, j, state);
+      },
+      m_budget);
+  if (error) {
+    spdlog::error("{}: health check failed to judge: {}", m_name, *error);
+    core::HealthJudgement failed;
+    failed.counters = counters;
+    failed.next = m_interval;
+    failed.error = "the health check failed to judge (see the log)";
+    failed.summary = "judge";
+    failed.result.error = failed.error;
+    return failed;
+  }
+  j.counters.state = state == "healthy"     ? core::HealthState::healthy
+                     : state == "unhealthy" ? core::HealthState::unhealthy
+                                            : core::HealthState::starting;
+  j.result.ok = j.passed;
+  j.result.error = j.error;
+  return j;
+}
+
+LuaUnhealthyHook::LuaUnhealthyHook(std::shared_ptr<LuaState> state, LuaRef hook,
+                                   std::string service_name, Budget budget)
+    : m_state(std::move(state)), m_hook(std::move(hook)), m_name(std::move(service_name)),
+      m_budget(budget) {}
+
+core::UnhealthyAction LuaUnhealthyHook::decide(const core::ServiceView& service,
+                                               const core::HealthStatus& health) {
+  std::string answer;
+  bool is_nil = false;
+  auto error = m_state->run(
+      [&](lua_State* L) {
+        luaL_checkstack(L, 8, "on_unhealthy");
+        m_hook.push(L); // stack: hook
+        lua_createtable(L, 0, 3);
+        lua_pushlstring(L, service.name.data(), service.name.size());
+        lua_setfield(L, -2, "name");
+        lua_pushboolean(L, service.oneshot);
+        lua_setfield(L, -2, "oneshot");
+        lua_pushinteger(L, service.restarts);
+        lua_setfield(L, -2, "restarts"); // stack: hook, svc
+        push_result(L, health.last);     // stack: hook, svc, result
+        lua_pushinteger(L, health.counters.failures);
+        lua_setfield(L, -2, "failures");
+        lua_pushlstring(L, health.reason.data(), health.reason.size());
+        lua_setfield(L, -2, "error");
+        lua_call(L, 2, 1); // stack: answer
+        if (lua_isnil(L, -1)) {
+          is_nil = true;
+        } else if (lua_type(L, -1) == LUA_TSTRING) {
+          answer = lua_tostring(L, -1);
+        } else {
+          luaL_error(L, "on_unhealthy returned a %s; expected \"restart\", \"wait\" or nil",
+                     luaL_typename(L, -1));
+        }
+      },
+      m_budget);
+  if (!error && !is_nil && answer != "restart" && answer != "wait") {
+    error = "on_unhealthy returned \"" + answer + "\"; expected \"restart\", \"wait\" or nil";
+  }
+  if (error) {
+    spdlog::error("{}: on_unhealthy failed, so it is restarted (the default): {}", m_name, *error);
+    return core::UnhealthyAction::restart;
+  }
+  return answer == "wait" ? core::UnhealthyAction::wait : core::UnhealthyAction::restart;
+}
+
+} // namespace luvsup::lua
