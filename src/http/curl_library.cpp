@@ -60,12 +60,12 @@ std::unique_ptr<CurlLibrary> open_library(const std::string& soname, std::string
   CURLcode code = global_init(CURL_GLOBAL_DEFAULT);
   if (code != CURLE_OK) {
     error = fmt::format("{}: curl_global_init failed: {}", soname, curl->easy_strerror(code));
-    return nullptr;  // the library stays loaded: it may have half-initialised itself
+    return nullptr; // the library stays loaded: it may have half-initialised itself
   }
   return curl;
 }
 
-}  // namespace
+} // namespace
 
 const CurlLibrary* load_curl_library(const std::string& soname, std::string& error) {
   // Keyed by soname so that a test can load a missing name next to the real
@@ -82,4 +82,4 @@ const CurlLibrary* load_curl_library(const std::string& soname, std::string& err
   return loaded.emplace(soname, std::move(curl)).first->second.get();
 }
 
-}  // namespace luvsup::http
+} // namespace luvsup::http

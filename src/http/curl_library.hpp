@@ -44,4 +44,4 @@ struct CurlLibrary {
 // Call from the loop thread only.
 const CurlLibrary* load_curl_library(const std::string& soname, std::string& error);
 
-}  // namespace luvsup::http
+} // namespace luvsup::http

@@ -4,6 +4,13 @@
 
 namespace luvsup::http {
 
+namespace {
+// Idle connections the multi handle keeps for reuse. curl's default (four per
+// transfer in flight) would close most of them between two rounds of probes,
+// when hundreds of services are each probed every few seconds.
+constexpr long k_max_cached_connections = 512;
+} // namespace
+
 CurlMulti::CurlMulti(uv_loop_t* loop, const CurlLibrary& curl, Listener& listener)
     : m_loop(loop), m_curl(curl), m_listener(listener), m_multi(curl.multi_init()) {
   uv_timer_init(loop, m_timer.get());
@@ -14,20 +21,25 @@ CurlMulti::CurlMulti(uv_loop_t* loop, const CurlLibrary& curl, Listener& listene
     m_curl.multi_setopt(m_multi, CURLMOPT_SOCKETDATA, this);
     m_curl.multi_setopt(m_multi, CURLMOPT_TIMERFUNCTION, &CurlMulti::on_timer);
     m_curl.multi_setopt(m_multi, CURLMOPT_TIMERDATA, this);
+    m_curl.multi_setopt(m_multi, CURLMOPT_MAXCONNECTS, k_max_cached_connections);
   }
 }
 
 CurlMulti::~CurlMulti() {
   m_closing = true;
   if (m_multi != nullptr) {
-    m_curl.multi_cleanup(m_multi);  // calls on_socket, on_timer and close_socket
+    m_curl.multi_cleanup(m_multi); // calls on_socket, on_timer and close_socket
   }
-  m_polls.clear();  // UvHandle closes each poll; libuv frees it after the close
+  m_polls.clear(); // UvHandle closes each poll; libuv frees it after the close
 }
 
-CURLMcode CurlMulti::add(CURL* easy) { return m_curl.multi_add_handle(m_multi, easy); }
+CURLMcode CurlMulti::add(CURL* easy) {
+  return m_curl.multi_add_handle(m_multi, easy);
+}
 
-void CurlMulti::remove(CURL* easy) { m_curl.multi_remove_handle(m_multi, easy); }
+void CurlMulti::remove(CURL* easy) {
+  m_curl.multi_remove_handle(m_multi, easy);
+}
 
 void CurlMulti::watch_socket_closes(CURL* easy) {
   m_curl.easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::close_socket);
@@ -40,7 +52,7 @@ int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*) {
 
 int CurlMulti::watch(curl_socket_t fd, int what) {
   if (what == CURL_POLL_REMOVE) {
-    m_polls.erase(fd);  // uv_close stops the poll now, before curl closes fd
+    m_polls.erase(fd); // uv_close stops the poll now, before curl closes fd
     return 0;
   }
   if (m_closing) {
@@ -50,7 +62,7 @@ int CurlMulti::watch(curl_socket_t fd, int what) {
   if (found == m_polls.end()) {
     uv::UvHandle<uv_poll_t> poll;
     if (uv_poll_init_socket(m_loop, poll.get(), fd) != 0) {
-      return -1;  // curl fails the transfer
+      return -1; // curl fails the transfer
     }
     poll.mark_initialised();
     poll->data = this;
@@ -75,12 +87,12 @@ void CurlMulti::on_poll(uv_poll_t* poll, int status, int ready) {
   }
   int flags = 0;
   if (status < 0) {
-    flags = CURL_CSELECT_ERR;  // EBADF: libuv has stopped watching; curl finds out why
+    flags = CURL_CSELECT_ERR; // EBADF: libuv has stopped watching; curl finds out why
   } else {
     flags = ((ready & UV_READABLE) != 0 ? CURL_CSELECT_IN : 0) |
             ((ready & UV_WRITABLE) != 0 ? CURL_CSELECT_OUT : 0);
   }
-  self->drive(fd, flags);  // may close this poll: nothing touches it after
+  self->drive(fd, flags); // may close this poll: nothing touches it after
 }
 
 int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self) {
@@ -91,7 +103,8 @@ int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self) {
   }
   // Even a 0 ms timeout goes through the loop: calling curl_multi_socket_action
   // from here would re-enter curl.
-  uv_timer_start(multi->m_timer.get(), &CurlMulti::on_timeout, static_cast<uint64_t>(timeout_ms), 0);
+  uv_timer_start(multi->m_timer.get(), &CurlMulti::on_timeout, static_cast<uint64_t>(timeout_ms),
+                 0);
   return 0;
 }
 
@@ -121,4 +134,4 @@ void CurlMulti::drive(curl_socket_t fd, int events) {
   m_listener.after_transfers_done();
 }
 
-}  // namespace luvsup::http
+} // namespace luvsup::http

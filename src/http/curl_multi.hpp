@@ -79,4 +79,4 @@ private:
   bool m_closing = false;
 };
 
-}  // namespace luvsup::http
+} // namespace luvsup::http

@@ -10,10 +10,11 @@
 namespace luvsup::http {
 
 namespace {
-// Easy handles kept for reuse after their transfer: enough for the bursts of
-// a probe schedule, few enough that an idle client holds little memory.
-constexpr size_t k_spare_easy_handles = 16;
-}  // namespace
+// Easy handles kept for reuse after their transfer (about 20 KiB each): a
+// probe schedule has few requests in flight at once, and an idle client
+// should hold little memory.
+constexpr size_t k_spare_easy_handles = 8;
+} // namespace
 
 // A request and the handle its caller holds: destroying it cancels.
 class HttpClient::Request final : public health::PendingProbe {
@@ -26,13 +27,13 @@ public:
     }
   }
 
-  HttpClient* m_client;  // null once delivered, cancelled or the client is gone
+  HttpClient* m_client; // null once delivered, cancelled or the client is gone
   health::ProbeDone m_done;
   HttpTransfer m_transfer;
-  CURL* m_easy = nullptr;     // set while the transfer is in the multi handle
-  bool m_completed = false;   // in m_completed, waiting for deliver()
-  uint64_t m_sequence = 0;    // completion order, for deliver()
-  Request* m_prev = nullptr;  // links of HttpClient::m_requests
+  CURL* m_easy = nullptr;    // set while the transfer is in the multi handle
+  bool m_completed = false;  // in m_completed, waiting for deliver()
+  uint64_t m_sequence = 0;   // completion order, for deliver()
+  Request* m_prev = nullptr; // links of HttpClient::m_requests
   Request* m_next = nullptr;
 };
 
@@ -60,7 +61,7 @@ HttpClient::~HttpClient() {
   for (CURL* easy : m_spare_easy) {
     m_curl->easy_cleanup(easy);
   }
-  m_multi.reset();  // closes the cached connections, the polls and the timer
+  m_multi.reset(); // closes the cached connections, the polls and the timer
 }
 
 std::unique_ptr<health::PendingProbe> HttpClient::request(const health::HttpRequestSpec& spec,
@@ -85,7 +86,7 @@ std::unique_ptr<health::PendingProbe> HttpClient::request(const health::HttpRequ
   m_multi->watch_socket_closes(easy);
   m_curl->easy_setopt(easy, CURLOPT_PRIVATE, static_cast<void*>(request.get()));
   if (error.empty()) {
-    CURLMcode code = m_multi->add(easy);  // curl asks for a 0 ms timer: it starts there
+    CURLMcode code = m_multi->add(easy); // curl asks for a 0 ms timer: it starts there
     if (code != CURLM_OK) {
       error = fmt::format("curl: {}", m_curl->multi_strerror(code));
     }
@@ -104,7 +105,7 @@ bool HttpClient::load() {
     return true;
   }
   if (!m_load_error.empty()) {
-    return false;  // a failed dlopen is not retried for every probe
+    return false; // a failed dlopen is not retried for every probe
   }
   m_curl = load_curl_library(m_soname, m_load_error);
   if (m_curl == nullptr) {
@@ -197,7 +198,9 @@ void HttpClient::on_transfer_done(CURL* easy, CURLcode code) {
   push_completed(*request);
 }
 
-void HttpClient::after_transfers_done() { deliver(); }
+void HttpClient::after_transfers_done() {
+  deliver();
+}
 
 void HttpClient::deliver() {
   bool destroyed = false;
@@ -230,4 +233,4 @@ void HttpClient::deliver() {
   }
 }
 
-}  // namespace luvsup::http
+} // namespace luvsup::http

@@ -12,12 +12,12 @@
 // start requests, cancel other requests and destroy the client.
 //
 // ProbeResult of a request: ok when an HTTP response arrived (whatever its
-// status); status is the response code; output the body, capped at
-// spec.max_body (the rest is read and discarded); latency in seconds; error a
-// short message when no response arrived ("connection refused", "timed out
-// after 1s", "TLS: certificate verify failed (...)", "could not resolve host",
-// or curl's own text); timed_out when the request ran past spec.timeout
-// (a timeout of 0 or less means none). Redirects are reported, not followed.
+// status); status is the response code (0 without a response); output the
+// body, capped at spec.max_body (the rest is read and discarded); latency in
+// seconds; error a short message when no response arrived ("connection
+// refused", "timed out after 1s", "TLS: certificate verify failed (...)",
+// "could not resolve host", or curl's own text); timed_out when the request
+// ran past spec.timeout (a timeout of 0 or less means none). Redirects are reported, not followed.
 // Proxies named in the environment are ignored.
 #pragma once
 
@@ -77,7 +77,7 @@ private:
   std::string m_load_error;
   std::unique_ptr<CurlMulti> m_multi;
   std::vector<CURL*> m_spare_easy;
-  Request* m_requests = nullptr;  // every request not yet delivered or cancelled
+  Request* m_requests = nullptr; // every request not yet delivered or cancelled
   std::deque<Request*> m_completed;
   uint64_t m_next_sequence = 0;
   uv::UvHandle<uv_idle_t> m_deliver_soon;
@@ -86,4 +86,4 @@ private:
   bool* m_destroyed = nullptr;
 };
 
-}  // namespace luvsup::http
+} // namespace luvsup::http

@@ -32,8 +32,9 @@ bool has_line_break(const std::string& text) {
 }
 
 std::string upper(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); });
+  std::transform(text.begin(), text.end(), text.begin(), [](char c) {
+    return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  });
   return text;
 }
 
@@ -67,7 +68,7 @@ std::string tls_detail(std::string text) {
   return text;
 }
 
-}  // namespace
+} // namespace
 
 HttpTransfer::HttpTransfer(const health::HttpRequestSpec& spec)
     : m_started_ns(uv_hrtime()), m_timeout(spec.timeout), m_max_body(spec.max_body),
@@ -129,7 +130,7 @@ std::string HttpTransfer::configure(const CurlLibrary& curl, CURL* easy,
     set(CURLOPT_POSTFIELDS, m_body.data());
   }
   if (method != "GET" && method != "HEAD" && method != "POST") {
-    set(CURLOPT_CUSTOMREQUEST, method.c_str());  // curl copies strings it is given
+    set(CURLOPT_CUSTOMREQUEST, method.c_str()); // curl copies strings it is given
   }
 
   bool has_expect = false;
@@ -163,13 +164,14 @@ std::string HttpTransfer::configure(const CurlLibrary& curl, CURL* easy,
 size_t HttpTransfer::on_body(char* data, size_t, size_t count, void* self) noexcept {
   auto* transfer = static_cast<HttpTransfer*>(self);
   std::string& output = transfer->m_result.output;
-  size_t keep = std::min(count, transfer->m_max_body - std::min(transfer->m_max_body, output.size()));
+  size_t keep =
+      std::min(count, transfer->m_max_body - std::min(transfer->m_max_body, output.size()));
   try {
     output.append(data, keep);
   } catch (...) {
-    return 0;  // out of memory: curl fails the transfer with a write error
+    return 0; // out of memory: curl fails the transfer with a write error
   }
-  return count;  // the rest is discarded, but read, so the response completes
+  return count; // the rest is discarded, but read, so the response completes
 }
 
 size_t HttpTransfer::on_header(char*, size_t, size_t count, void* self) noexcept {
@@ -236,4 +238,4 @@ std::string HttpTransfer::describe_failure(const CurlLibrary& curl, CURL* easy,
   }
 }
 
-}  // namespace luvsup::http
+} // namespace luvsup::http

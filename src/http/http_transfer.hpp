@@ -32,8 +32,7 @@ public:
   // Sets `easy`'s options for `spec`: method, headers, body, timeout, TLS
   // verification, no proxy, no signals, and this transfer's callbacks.
   // Returns an error message, or "" on success.
-  std::string configure(const CurlLibrary& curl, CURL* easy,
-                        const health::HttpRequestSpec& spec);
+  std::string configure(const CurlLibrary& curl, CURL* easy, const health::HttpRequestSpec& spec);
 
   // Fills the result from `easy`, which finished with `code`.
   void finish(const CurlLibrary& curl, CURL* easy, CURLcode code);
@@ -51,7 +50,7 @@ private:
   uint64_t m_started_ns;
   double m_timeout;
   size_t m_max_body;
-  std::string m_body;  // the request body: curl reads it in place
+  std::string m_body; // the request body: curl reads it in place
   const CurlLibrary* m_curl = nullptr;
   curl_slist* m_headers = nullptr;
   size_t m_header_bytes = 0;
@@ -60,4 +59,4 @@ private:
   health::ProbeResult m_result;
 };
 
-}  // namespace luvsup::http
+} // namespace luvsup::http

@@ -6,64 +6,20 @@
 
 #include <doctest/doctest.h>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <cstdio>
 #include <memory>
 #include <vector>
 
-using luvsup::health::HttpRequestSpec;
 using luvsup::health::PendingProbe;
 using luvsup::health::ProbeResult;
 using luvsup::http::HttpClient;
+using luvsup::http::test::fetch;
+using luvsup::http::test::k_missing_curl;
 using luvsup::http::test::Outcome;
+using luvsup::http::test::RefusingPort;
+using luvsup::http::test::spec_for;
 using luvsup::http::test::TestLoop;
 using luvsup::http::test::TestServer;
-
-namespace {
-
-constexpr const char* k_missing_curl = "libluvsup-test-no-such-curl.so.4";
-
-HttpRequestSpec spec_for(const std::string& url, double timeout = 30) {
-  HttpRequestSpec spec;
-  spec.url = url;
-  spec.timeout = timeout;
-  return spec;
-}
-
-// Runs one request to completion; checks that `done` was not called inline
-// and was called exactly once.
-ProbeResult fetch(TestLoop& loop, HttpClient& client, const HttpRequestSpec& spec) {
-  Outcome outcome;
-  auto pending = client.request(spec, outcome.record());
-  CHECK(outcome.calls == 0);
-  REQUIRE(loop.run_until([&] { return outcome.calls > 0; }));
-  CHECK(outcome.calls == 1);
-  return outcome.result;
-}
-
-// A TCP port on 127.0.0.1 that refuses connections: bound, never listening.
-class RefusingPort {
-public:
-  RefusingPort() : m_fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    m_port = ntohs(addr.sin_port);
-  }
-  ~RefusingPort() { ::close(m_fd); }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port) + "/"; }
-
-private:
-  int m_fd;
-  int m_port = 0;
-};
-
-}  // namespace
 
 TEST_CASE("http: the test binary, linked like luvsup, does not link libcurl") {
   FILE* readelf = popen("readelf -d /proc/self/exe 2>&1", "r");
@@ -74,7 +30,7 @@ TEST_CASE("http: the test binary, linked like luvsup, does not link libcurl") {
     dynamic.append(buf, n);
   }
   pclose(readelf);
-  CHECK(dynamic.find("NEEDED") != std::string::npos);  // readelf did read the binary
+  CHECK(dynamic.find("NEEDED") != std::string::npos); // readelf did read the binary
   CHECK(dynamic.find("libcurl") == std::string::npos);
 }
 
@@ -213,7 +169,7 @@ TEST_CASE("http: an endpoint that hangs past the timeout reports the timeout") {
   CHECK_FALSE(result.ok);
   CHECK(result.timed_out);
   CHECK(result.error == "timed out after 0.3s");
-  CHECK(loop.run_until_idle());  // the timed-out connection is closed and unwatched
+  CHECK(loop.run_until_idle()); // the timed-out connection is closed and unwatched
 }
 
 TEST_CASE("http: a listener that accepts and never answers times out") {
@@ -287,7 +243,7 @@ TEST_CASE("http: an invalid spec fails with a reason, from the loop") {
   auto result = fetch(loop, client, spec);
   CHECK_FALSE(result.ok);
   CHECK(result.error == expected);
-  CHECK_FALSE(client.loaded());  // nothing was sent
+  CHECK_FALSE(client.loaded()); // nothing was sent
 }
 
 TEST_CASE("http: a missing libcurl fails every request with a clear error") {
@@ -312,6 +268,7 @@ TEST_CASE("http: destroying a request in flight cancels it and closes its socket
   hanging.reset();
   CHECK(loop.run_until_idle());
   CHECK(hung.calls == 0);
+  CHECK(fetch(loop, client, spec_for(TestServer::get().url("/ok"))).output == "hello");
 }
 
 TEST_CASE("http: a request destroyed before the loop runs is never started nor reported") {
@@ -358,8 +315,8 @@ TEST_CASE("http: a done that destroys the client cancels the other requests") {
   auto client = std::make_unique<HttpClient>(loop.get());
   int calls = 0;
   std::vector<std::unique_ptr<PendingProbe>> pending;
-  pending.push_back(client->request(spec_for(TestServer::get().url("/hang")),
-                                    [&](ProbeResult) { ++calls; }));
+  pending.push_back(
+      client->request(spec_for(TestServer::get().url("/hang")), [&](ProbeResult) { ++calls; }));
   for (int i = 0; i < 10; ++i) {
     pending.push_back(client->request(spec_for(TestServer::get().url("/ok")), [&](ProbeResult) {
       ++calls;
@@ -369,7 +326,7 @@ TEST_CASE("http: a done that destroys the client cancels the other requests") {
   CHECK(loop.run_until_idle());
   CHECK(calls == 1);
   CHECK(client == nullptr);
-  pending.clear();  // handles outlive the client
+  pending.clear(); // handles outlive the client
 }
 
 TEST_CASE("http: destroying the client cancels its requests; their handles outlive it") {
@@ -409,7 +366,7 @@ TEST_CASE("http: a done may start the next request; sequential requests reuse on
   CHECK(ok == 5);
   auto after = fetch(loop, client, spec_for(TestServer::get().url("/connections")));
   CHECK(!before.output.empty());
-  CHECK(after.output == before.output);  // no connection was opened after the first
+  CHECK(after.output == before.output); // no connection was opened after the first
 }
 
 TEST_CASE("http: many concurrent requests all complete") {

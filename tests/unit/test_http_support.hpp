@@ -4,14 +4,17 @@
 #pragma once
 
 #include "health/probe.hpp"
+#include "http/http_client.hpp"
 
 #include <doctest/doctest.h>
 #include <uv.h>
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,7 +82,7 @@ private:
   }
   void close_guard(uv_timer_t& guard) {
     uv_close(reinterpret_cast<uv_handle_t*>(&guard), nullptr);
-    uv_run(&m_loop, UV_RUN_NOWAIT);  // runs the close callback
+    uv_run(&m_loop, UV_RUN_NOWAIT); // runs the close callback
   }
 
   uv_loop_t m_loop{};
@@ -106,7 +109,7 @@ public:
     return server;
   }
   ~TestServer() {
-    ::close(m_stdin);  // the server exits on end of file; killed if it has not within 10 s
+    ::close(m_stdin); // the server exits on end of file; killed if it has not within 10 s
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (waitpid(m_pid, nullptr, WNOHANG) == 0) {
       if (std::chrono::steady_clock::now() >= deadline) {
@@ -154,10 +157,10 @@ private:
     posix_spawn_file_actions_adddup2(&actions, in[0], 0);
     posix_spawn_file_actions_adddup2(&actions, out[1], 1);
     std::string script_path = script.string();
-    const char* argv[] = {"python3", script_path.c_str(), "--cert", cert.c_str(), "--key",
-                          key.c_str(), nullptr};
-    int spawned = posix_spawnp(&m_pid, "python3", &actions, nullptr, const_cast<char**>(argv),
-                               environ);
+    const char* argv[] = {"python3", script_path.c_str(), "--cert", cert.c_str(),
+                          "--key",   key.c_str(),         nullptr};
+    int spawned =
+        posix_spawnp(&m_pid, "python3", &actions, nullptr, const_cast<char**>(argv), environ);
     posix_spawn_file_actions_destroy(&actions);
     ::close(in[0]);
     ::close(out[1]);
@@ -166,7 +169,7 @@ private:
 
     std::string line = read_line(out[0]);
     ::close(out[0]);
-    fs::remove_all(dir);  // the server has loaded the certificate once it printed its ports
+    fs::remove_all(dir); // the server has loaded the certificate once it printed its ports
     m_http = port(line, "http");
     m_https = port(line, "https");
     m_silent = port(line, "silent");
@@ -206,4 +209,46 @@ private:
   int m_silent = 0;
 };
 
-}  // namespace luvsup::http::test
+// A libcurl soname that does not exist.
+inline constexpr const char* k_missing_curl = "libluvsup-test-no-such-curl.so.4";
+
+inline health::HttpRequestSpec spec_for(const std::string& url, double timeout = 30) {
+  health::HttpRequestSpec spec;
+  spec.url = url;
+  spec.timeout = timeout;
+  return spec;
+}
+
+// Runs one request to completion; checks that `done` was not called inline
+// and was called exactly once.
+inline health::ProbeResult fetch(TestLoop& loop, HttpClient& client,
+                                 const health::HttpRequestSpec& spec) {
+  Outcome outcome;
+  auto pending = client.request(spec, outcome.record());
+  CHECK(outcome.calls == 0);
+  REQUIRE(loop.run_until([&] { return outcome.calls > 0; }));
+  CHECK(outcome.calls == 1);
+  return outcome.result;
+}
+
+// A TCP port on 127.0.0.1 that refuses connections: bound, never listening.
+class RefusingPort {
+public:
+  RefusingPort() : m_fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    m_port = ntohs(addr.sin_port);
+  }
+  ~RefusingPort() { ::close(m_fd); }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port) + "/"; }
+
+private:
+  int m_fd;
+  int m_port = 0;
+};
+
+} // namespace luvsup::http::test
