@@ -35,7 +35,7 @@ UvPlatform::UvPlatform(uv_loop_t* loop, std::string stack_hash, std::string stat
                        std::vector<core::ResourceLimit> base_limits, log::ConsoleView* console)
     : m_loop(loop), m_stack_hash(std::move(stack_hash)), m_records(std::move(state_dir)),
       m_base_limits(std::move(base_limits)), m_console(console), m_save_timer(loop),
-      m_cgroups(process::ServiceCgroups::open(m_stack_hash)), m_exec_probes(loop) {
+      m_cgroups(process::ServiceCgroups::open(m_stack_hash)), m_exec_probes(loop), m_http(loop) {
   if (m_cgroups) {
     spdlog::debug("a cgroup per service under {}", m_cgroups->dir());
   } else {
@@ -157,8 +157,7 @@ std::unique_ptr<health::PendingProbe> UvPlatform::start_probe(const core::Servic
     return m_exec_probes.start(std::get<process::LaunchSpec>(prepared), probe.timeout, std::move(done));
   }
   case core::ProbeSpec::Kind::http:
-    // http probes: the HttpClient from src/http/ is wired here at merge
-    return health::start_failed_probe(m_loop, "http probes are not available in this build", std::move(done));
+    return m_http.request(probe.http, std::move(done));
   case core::ProbeSpec::Kind::lua:
   case core::ProbeSpec::Kind::all:
   case core::ProbeSpec::Kind::any:

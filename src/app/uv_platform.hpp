@@ -3,6 +3,7 @@
 
 #include "core/platform.hpp"
 #include "health/exec_probe.hpp"
+#include "http/http_client.hpp"
 #include "log/console_view.hpp"
 #include "log/service_output.hpp"
 #include "process/launch_spec.hpp"
@@ -60,6 +61,7 @@ private:
   uv::Timer m_save_timer;
   std::optional<process::ServiceCgroups> m_cgroups;  // empty: the environment tag alone
   health::ExecProbes m_exec_probes;
+  http::HttpClient m_http;  // loads libcurl on the first http probe
 };
 
 }  // namespace luvsup::app
