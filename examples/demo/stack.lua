@@ -1,9 +1,14 @@
 -- The luvsup demo: `make demo` runs it; Ctrl-C stops it in reverse order.
 --
--- A one-shot setup task, a static web server that waits for it, a clock, and
--- a flaky worker that crashes every few seconds so you can watch the backoff
--- grow (1 s, 2 s, 4 s ...) and the crash-looping state appear.
+-- A one-shot setup task, a static web server that waits for it and is probed
+-- over HTTP, a visitor that starts only once the server is healthy, a clock,
+-- and a flaky worker that crashes every few seconds so you can watch the
+-- backoff grow (1 s, 2 s, 4 s ...) and the crash-looping state appear.
+--
+-- Edit this file while the demo runs (change the clock's message, say):
+-- luvsup reloads it and restarts only the service you changed.
 local backoff = require "luvsup.backoff"
+local health = require "luvsup.health"
 
 stack { name = "demo" }
 
@@ -15,7 +20,20 @@ service "setup" {
 service "web" {
   cmd = { "python3", "-u", "-m", "http.server", "8080", "--bind", "127.0.0.1", "--directory", "site" },
   depends_on = { setup = "completed" },
+  health = health.http { url = "http://127.0.0.1:8080/built-at.txt", expect_body = "%d",
+                         interval = 5, start_interval = "200ms" },
   stop = { signal = "INT", timeout = 5 },
+}
+
+service "visitor" {
+  cmd = { "python3", "-u", "-c", [[
+import time, urllib.request
+while True:
+    page = urllib.request.urlopen("http://127.0.0.1:8080/built-at.txt").read()
+    print("the site was built at", page.decode().strip())
+    time.sleep(3)
+]] },
+  depends_on = { web = "healthy" },
 }
 
 service "clock" {
