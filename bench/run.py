@@ -105,7 +105,9 @@ def main():
     tables, figures = [], []
     try:
         for name in only:
+            t_start = time.monotonic()
             t, f = WORKLOADS[name](ctx)
+            setup.log(f"{name}: done in {time.monotonic() - t_start:.0f} s")
             tables += t
             figures += f
     finally:

@@ -76,7 +76,7 @@ def measure_probes(ctx, t, figures):
     if not ok:
         t.add("HTTP probes", f"not measured: luvsup has no HTTP health probes yet "
                              f"(`luvsup check` on `health = health.http {{...}}`: "
-                             f"{why[0] if why else 'failed'})")
+                             f"{why[0] if why else 'failed'})", "< 5 % of a core", "—")
         return
     n = 50 if ctx.quick else 500
     window = 5 if ctx.quick else 20

@@ -68,6 +68,13 @@ def pss_kib(pid):
     return None
 
 
+def uss_kib(pid):
+    """Private_Clean + Private_Dirty of smaps_rollup in KiB: the memory only
+    this process holds, independent of what else maps the same libraries."""
+    r = rollup(pid)
+    return r.get("Private_Clean", 0) + r.get("Private_Dirty", 0)
+
+
 def rollup(pid):
     """All fields of smaps_rollup (KiB), for the evidence section."""
     out = {}

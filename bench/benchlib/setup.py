@@ -67,7 +67,7 @@ def build_helpers(ctx):
     out = ctx.workdir / "bin"
     out.mkdir(parents=True, exist_ok=True)
     bins = {}
-    for name in ("stamp", "writer"):
+    for name in ("stamp", "writer", "spawner"):
         src = HERE / "helpers" / f"{name}.c"
         dst = out / name
         if not dst.exists() or dst.stat().st_mtime < src.stat().st_mtime:

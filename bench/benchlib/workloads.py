@@ -1,10 +1,8 @@
 """Workloads 1-6 of issue 7: every supervisor on the same services."""
 
-import hashlib
 import os
 import signal
 import statistics
-import subprocess
 import time
 from contextlib import ExitStack, contextmanager
 
@@ -58,7 +56,7 @@ def unmeasured(ctx):
 
 def idle_memory(ctx):
     sizes = [10, 50] if ctx.quick else [50, 200, 500]
-    settle = 2 if ctx.quick else 5
+    settle = 1 if ctx.quick else 5
     res = {}
     evidence = {}
     for n in sizes:
@@ -73,21 +71,25 @@ def idle_memory(ctx):
                 time.sleep(settle)
                 pids = p.supervisor_pids()
                 pss = sum(procfs.pss_kib(x) or 0 for x in pids)
-                res[(cls.name, n)] = (pss, len(pids), threads(pids))
+                uss = sum(procfs.uss_kib(x) for x in pids)
+                res[(cls.name, n)] = (pss, len(pids), threads(pids), uss)
                 if cls.name == "luvsup":
                     evidence[n] = procfs.rollup(pids[0])
     t = Table("1. Idle memory (PSS of the supervisor's own processes)",
               f"`sleep` services, PSS from /proc/PID/smaps_rollup summed over the supervisor's "
-              f"processes (not the services), {settle} s after all are up. Cells: MiB "
-              f"(processes/threads). Baseline and per-service cost: straight line through "
-              f"{sizes[0]} and {sizes[-1]} services.",
+              f"processes (not the services), {settle} s after all are up. Cells: PSS MiB, "
+              f"USS MiB (Private_Clean + Private_Dirty: what no other process shares, so it "
+              f"does not depend on what else runs), processes/threads. Baseline and "
+              f"per-service cost of PSS: straight line through {sizes[0]} and {sizes[-1]} "
+              f"services.",
               ["supervisor"] + [f"{n} services" for n in sizes] + ["baseline MiB", "KiB/service"])
     figures = []
     for cls in ctx.peers:
         cells = []
         for n in sizes:
             v = res.get((cls.name, n))
-            cells.append(f"{v[0] / 1024:.2f} ({v[1]}/{v[2]})" if isinstance(v, tuple) else
+            cells.append(f"{v[0] / 1024:.2f}, USS {v[3] / 1024:.2f}, {v[1]}/{v[2]}"
+                         if isinstance(v, tuple) else
                          f"not measured: {v}")
         a, b = res.get((cls.name, sizes[0])), res.get((cls.name, sizes[-1]))
         if isinstance(a, tuple) and isinstance(b, tuple):
@@ -115,6 +117,10 @@ def idle_memory(ctx):
             if isinstance(lv, float) and best:
                 f.verdict = "met" if lv < targets[n] and lv < best[1] else "missed"
         figures.append(f)
+        uss = {c.name: (res[(c.name, n)][3] / 1024 if isinstance(res.get((c.name, n)), tuple)
+                        else res.get((c.name, n))) for c in ctx.peers}
+        uss.update(unmeasured(ctx))
+        figures.append(Figure(f"idle USS, {n} services", "MiB", uss))
     return [t], figures
 
 
@@ -202,7 +208,7 @@ def pct(values, q):
 
 
 def restart_latency(ctx):
-    kills = 3 if ctx.quick else 20
+    kills = 2 if ctx.quick else 20
     stamp = ctx.bins["stamp"]
     t = Table("3. Restart latency",
               f"One service that appends a CLOCK_MONOTONIC stamp as its first action; SIGKILL "
@@ -273,27 +279,35 @@ def crash_loop(ctx):
               ["supervisor", f"starts in {window} s", "gaps between starts (s)", "gave up",
                "last start at (s)"])
     values = {}
-    for cls in ctx.peers:
-        log(f"crash loop: {cls.name}")
-        sf = str(ctx.fresh_dir(f"crash-{cls.name}-stamps") / "stamps")
-        svc = Svc("crash", [stamp])
-        with running(ctx, cls, "crash", [svc], "default",
-                     {"STAMP_FILE": sf, "STAMP_EXIT": "1"}) as p:
-            first = procfs.wait_until(lambda: read_stamps(sf), 30)
-            if not first:
-                t.add(cls.name, "not measured: the service never started", "—", "—", "—")
-                values[cls.name] = "never started"
-                continue
-            t0 = first[0][0]
-            rest = t0 / 1e9 + window + 0.5 - time.monotonic()
-            if rest > 0:
-                time.sleep(rest)
-            stamps = [s for s in read_stamps(sf) if s[0] - t0 <= window * 1e9]
-            gaps = [(b[0] - a[0]) / 1e9 for a, b in zip(stamps, stamps[1:])]
-            gave = p.gave_up(svc)
-            shown = ", ".join(f"{g:.2f}" for g in gaps[:12]) + (" …" if len(gaps) > 12 else "")
-            t.add(cls.name, len(stamps), shown or "—", gave, (stamps[-1][0] - t0) / 1e9)
-            values[cls.name] = float(len(stamps))
+    # Quick mode runs the supervisors side by side to save time; the full
+    # run gives each the machine to itself.
+    groups = [ctx.peers] if ctx.quick else [[c] for c in ctx.peers]
+    for group in groups:
+        log(f"crash loop: {', '.join(c.name for c in group)}")
+        with ExitStack() as stack:
+            started = []
+            for cls in group:
+                sf = str(ctx.fresh_dir(f"crash-{cls.name}-stamps") / "stamps")
+                svc = Svc("crash", [stamp])
+                p = stack.enter_context(running(ctx, cls, "crash", [svc], "default",
+                                                {"STAMP_FILE": sf, "STAMP_EXIT": "1"}))
+                started.append((cls, p, sf, svc))
+            for cls, p, sf, svc in started:
+                first = procfs.wait_until(lambda: read_stamps(sf), 30)
+                if not first:
+                    t.add(cls.name, "not measured: the service never started", "—", "—", "—")
+                    values[cls.name] = "never started"
+                    continue
+                t0 = first[0][0]
+                rest = t0 / 1e9 + window + 0.5 - time.monotonic()
+                if rest > 0:
+                    time.sleep(rest)
+                stamps = [s for s in read_stamps(sf) if s[0] - t0 <= window * 1e9]
+                gaps = [(b[0] - a[0]) / 1e9 for a, b in zip(stamps, stamps[1:])]
+                gave = p.gave_up(svc)
+                shown = ", ".join(f"{g:.2f}" for g in gaps[:12]) + (" …" if len(gaps) > 12 else "")
+                t.add(cls.name, len(stamps), shown or "—", gave, (stamps[-1][0] - t0) / 1e9)
+                values[cls.name] = float(len(stamps))
     for name, why in unmeasured(ctx).items():
         t.add(name, f"not measured: {why}", "—", "—", "—")
         values[name] = why

@@ -2,7 +2,6 @@
 
 import hashlib
 import os
-import signal
 import subprocess
 import time
 
@@ -118,7 +117,7 @@ def log_throughput(ctx):
                 values[cls.name] = "writer never started"
                 continue
             t0 = first[0][0]
-            cpu0 = procfs.cpu_seconds(p.supervisor_pids())
+            cpu0 = procfs.cpu_sample(p.supervisor_pids())[0]
             want = total + lines * p.log_prefix
             last_size, last_growth, t_end = -1, time.monotonic(), None
             while time.monotonic() - last_growth < 20:
@@ -130,7 +129,7 @@ def log_throughput(ctx):
                     last_size, last_growth = size, time.monotonic()
                 time.sleep(0.005)
             pids = p.supervisor_pids()
-            cpu = procfs.cpu_seconds(pids) - cpu0
+            cpu = (procfs.cpu_sample(pids)[0] - cpu0) / 1e9
             peak = procfs.peak_rss_kib(pids) / 1024
         files = p.log_files(svc)
         got, n, notes = payload(files, cls.log_prefix > 0)
@@ -171,7 +170,8 @@ def cold_start(ctx):
     t = Table("6. Cold start",
               f"From launching the supervisor (for pm2: `pm2 start`, daemon included) with {n} "
               f"services until all {n} have run their first instruction (each appends a "
-              f"stamp). Floor: the harness posix_spawns the same {n} commands itself.",
+              f"stamp). Floor: the harness spawns the same {n} commands itself (a small C "
+              f"helper that posix_spawns them one after the other).",
               ["supervisor", "seconds", "vs floor"])
     res = {}
     for cls in ctx.peers:
@@ -188,12 +188,10 @@ def cold_start(ctx):
     sf = str(ctx.fresh_dir("cold-floor") / "stamps")
     env = dict(os.environ, STAMP_FILE=sf, BENCH_TAG=ctx.tag)
     t0 = time.monotonic_ns()
-    pids = [os.posix_spawn(stamp, [stamp], env) for _ in range(n)]
+    subprocess.run([ctx.bins["spawner"], str(n), stamp], env=env, check=True)
     procfs.wait_until(lambda: len(read_stamps(sf)) >= n, 60, 0.005)
     floor = (max(s[0] for s in read_stamps(sf)) - t0) / 1e9
-    for pid in pids:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+    procfs.kill_tagged(ctx.tag)
     for name, v in res.items():
         t.add(name, v if isinstance(v, float) else f"not measured: {v}",
               f"{v / floor:.2f}" if isinstance(v, float) else "—")
