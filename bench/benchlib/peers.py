@@ -285,7 +285,7 @@ class Runit(Peer):
     def gave_up(self, svc):
         out = subprocess.run(["sv", "status", str(self.dir / "sv" / svc.name)],
                              capture_output=True, text=True).stdout
-        return "no (" + out.split(":")[0] + ")" if out else "unknown"
+        return "no (sv status: " + out.split(":")[0] + ")" if out else "unknown"
 
     def graceful_stop(self):
         # SIGHUP: runsvdir sends TERM to every runsv, which stops its service and exits.
@@ -327,7 +327,7 @@ class S6(Peer):
     def gave_up(self, svc):
         out = subprocess.run(["s6-svstat", str(self.dir / "scan" / svc.name)],
                              capture_output=True, text=True).stdout
-        return "no (" + out.split()[0] + ")" if out else "unknown"
+        return "no (s6-svstat: " + out.split()[0] + ")" if out else "unknown"
 
     def graceful_stop(self):
         if self.proc and self.proc.poll() is None:

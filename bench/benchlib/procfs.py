@@ -116,6 +116,13 @@ def cpu_sample(pids):
     return cpu_ns, vol, invol
 
 
+def cpu_sample_task(pid, tid):
+    """(cpu ns, voluntary switches) of one thread."""
+    sched = read(f"/proc/{pid}/task/{tid}/schedstat")
+    vol = status_field(pid, "voluntary_ctxt_switches", tid)
+    return (int(sched.split()[0]) if sched else 0), int(vol or 0)
+
+
 def cpu_seconds(pids):
     """utime + stime of whole processes (all threads), in seconds."""
     hz = os.sysconf("SC_CLK_TCK")

@@ -59,22 +59,29 @@ def idle_memory(ctx):
     settle = 1 if ctx.quick else 5
     res = {}
     evidence = {}
-    for n in sizes:
+    # The last run: the smallest size again, each service writing one line
+    # before it sleeps, so that the supervisor's logging machinery has woken
+    # up once (for luvsup: its file-writing thread pool).
+    runs = [(n, False) for n in sizes] + [(sizes[0], True)]
+    for n, chatty in runs:
         for cls in ctx.peers:
-            log(f"idle memory: {cls.name} with {n} services")
-            svcs = [Svc(f"s{i}", ["/bin/sleep", "100000"]) for i in range(n)]
+            log(f"idle memory: {cls.name} with {n} services" + (", one line each" if chatty else ""))
+            argv = (["/bin/sh", "-c", "echo ready; exec /bin/sleep 100000"] if chatty
+                    else ["/bin/sleep", "100000"])
+            svcs = [Svc(f"s{i}", argv) for i in range(n)]
+            key = (cls.name, f"{n}+line") if chatty else (cls.name, n)
             with running(ctx, cls, f"mem{n}", svcs, "default") as p:
                 up = procfs.wait_until(lambda: count_comm(p, "sleep") >= n, 240, 0.1)
                 if not up:
-                    res[(cls.name, n)] = f"only {count_comm(p, 'sleep')}/{n} up after 240 s"
+                    res[key] = f"only {count_comm(p, 'sleep')}/{n} up after 240 s"
                     continue
                 time.sleep(settle)
                 pids = p.supervisor_pids()
                 pss = sum(procfs.pss_kib(x) or 0 for x in pids)
                 uss = sum(procfs.uss_kib(x) for x in pids)
-                res[(cls.name, n)] = (pss, len(pids), threads(pids), uss)
+                res[key] = (pss, len(pids), threads(pids), uss)
                 if cls.name == "luvsup":
-                    evidence[n] = procfs.rollup(pids[0])
+                    evidence[key[1]] = procfs.rollup(pids[0])
     t = Table("1. Idle memory (PSS of the supervisor's own processes)",
               f"`sleep` services, PSS from /proc/PID/smaps_rollup summed over the supervisor's "
               f"processes (not the services), {settle} s after all are up. Cells: PSS MiB, "
@@ -82,7 +89,9 @@ def idle_memory(ctx):
               f"does not depend on what else runs), processes/threads. Baseline and "
               f"per-service cost of PSS: straight line through {sizes[0]} and {sizes[-1]} "
               f"services.",
-              ["supervisor"] + [f"{n} services" for n in sizes] + ["baseline MiB", "KiB/service"])
+              ["supervisor"] + [f"{n} services" for n in sizes] + ["baseline MiB", "KiB/service",
+                                                                   f"{sizes[0]} services, one "
+                                                                   f"line of output each"])
     figures = []
     for cls in ctx.peers:
         cells = []
@@ -98,11 +107,15 @@ def idle_memory(ctx):
             cells += [base, per]
         else:
             cells += ["—", "—"]
+        v = res.get((cls.name, f"{sizes[0]}+line"))
+        cells.append(f"{v[0] / 1024:.2f}, USS {v[3] / 1024:.2f}, {v[1]}/{v[2]}"
+                     if isinstance(v, tuple) else f"not measured: {v}")
         t.add(cls.name, *cells)
     for name, why in unmeasured(ctx).items():
-        t.add(name, *([f"not measured: {why}"] * len(sizes)), "—", "—")
+        t.add(name, *([f"not measured: {why}"] * len(sizes)), "—", "—", f"not measured: {why}")
     for n, ev in evidence.items():
-        t.notes.append(f"luvsup at {n} services, smaps_rollup (KiB): " + ", ".join(
+        label = f"{n[:-5]} services after one line each" if isinstance(n, str) else f"{n} services"
+        t.notes.append(f"luvsup at {label}, smaps_rollup (KiB): " + ", ".join(
             f"{k} {v}" for k, v in ev.items() if k in ("Rss", "Pss", "Pss_Anon", "Pss_File",
                                                         "Private_Dirty", "Anonymous")))
     targets = {50: 3.0, 500: 6.0}
@@ -121,6 +134,11 @@ def idle_memory(ctx):
                         else res.get((c.name, n))) for c in ctx.peers}
         uss.update(unmeasured(ctx))
         figures.append(Figure(f"idle USS, {n} services", "MiB", uss))
+    line = {c.name: (res[(c.name, f"{sizes[0]}+line")][0] / 1024
+                     if isinstance(res.get((c.name, f"{sizes[0]}+line")), tuple)
+                     else res.get((c.name, f"{sizes[0]}+line"))) for c in ctx.peers}
+    line.update(unmeasured(ctx))
+    figures.append(Figure(f"idle PSS, {sizes[0]} services after one line each", "MiB", line))
     return [t], figures
 
 
@@ -149,8 +167,18 @@ def idle_cpu(ctx):
         live = [p for p in peers if ok[p.name]]
         pids = {p.name: p.supervisor_pids() for p in live}
         before = {name: procfs.cpu_sample(ps) for name, ps in pids.items()}
+        per_thread = {}
+        if "luvsup" in pids:
+            per_thread = {tid: procfs.cpu_sample_task(pids["luvsup"][0], tid)
+                          for tid in procfs.tasks(pids["luvsup"][0])}
         time.sleep(window)
         after = {name: procfs.cpu_sample(ps) for name, ps in pids.items()}
+        for tid, (_, v0) in per_thread.items():
+            _, v1 = procfs.cpu_sample_task(pids["luvsup"][0], tid)
+            name = (procfs.read(f"/proc/{pids['luvsup'][0]}/task/{tid}/comm") or "?").strip()
+            role = "main loop" if tid == pids["luvsup"][0] else "other thread"
+            t.notes.append(f"luvsup thread {tid} ({name}, {role}): {v1 - v0} voluntary "
+                           f"switches in the window")
         for p in peers:
             if p.name not in after:
                 why = f"not all {n} services came up"
@@ -252,6 +280,9 @@ def restart_latency(ctx):
               p50 - floor50 if floor50 is not None and name != "floor" else "—")
         if err:
             t.notes.append(f"{name}: {err}")
+        if p50 > 500:
+            t.notes.append(f"{name}: every replacement came about {p50 / 1000:.1f} s after the "
+                           f"kill: the supervisor's own respawn timing at its minimum setting.")
         if name != "floor":
             values[name] = p50
     for name, why in unmeasured(ctx).items():

@@ -95,10 +95,11 @@ def log_throughput(ctx):
               f"writes); MB/s (10^6 bytes) of service output from its first byte until the log "
               f"holds every byte; rotation off (s6-log cannot turn it off: its archives are "
               f"counted); bytes lost and content checked by sha256 of the payload; supervisor "
-              f"CPU from the first byte to the end, and peak RSS (VmHWM, summed over its "
+              f"CPU and voluntary context switches (each one a sleep: a hand-off between "
+              f"threads or processes) from the first byte to the end, and peak RSS (VmHWM, summed over its "
               f"processes, loggers included). Reference: the same writer into `cat > file`.",
               ["supervisor", "log format", "MB/s", "vs cat", "bytes lost", "content intact",
-               "CPU s", "peak RSS MiB"])
+               "CPU s", "voluntary switches", "peak RSS MiB"])
     log("log throughput: cat reference")
     ref_mbs, ref_ok, ref_lost = cat_reference(ctx, total, digest)
     values, cpu_values, mem_values = {}, {}, {}
@@ -113,11 +114,12 @@ def log_throughput(ctx):
             first = procfs.wait_until(lambda: read_stamps(start), 60, 0.002)
             if not first:
                 t.add(cls.name, p.log_format, "not measured: the writer never started",
-                      *(["—"] * 5))
+                      *(["—"] * 6))
                 values[cls.name] = "writer never started"
                 continue
             t0 = first[0][0]
-            cpu0 = procfs.cpu_sample(p.supervisor_pids())[0]
+            sample0 = procfs.cpu_sample(p.supervisor_pids())
+            cpu0 = sample0[0]
             want = total + lines * p.log_prefix
             last_size, last_growth, t_end = -1, time.monotonic(), None
             while time.monotonic() - last_growth < 20:
@@ -129,7 +131,9 @@ def log_throughput(ctx):
                     last_size, last_growth = size, time.monotonic()
                 time.sleep(0.005)
             pids = p.supervisor_pids()
-            cpu = (procfs.cpu_sample(pids)[0] - cpu0) / 1e9
+            sample1 = procfs.cpu_sample(pids)
+            cpu = (sample1[0] - cpu0) / 1e9
+            switches = sample1[1] - sample0[1]
             peak = procfs.peak_rss_kib(pids) / 1024
         files = p.log_files(svc)
         got, n, notes = payload(files, cls.log_prefix > 0)
@@ -140,16 +144,17 @@ def log_throughput(ctx):
         intact = "yes" if got == digest else f"no ({notes} notes)" if notes else "no"
         if t_end is None:
             t.add(cls.name, p.log_format, f"not measured: log stalled at {n} of {total} bytes",
-                  "—", lost, intact, cpu, peak)
+                  "—", lost, intact, cpu, switches, peak)
             values[cls.name] = f"log stalled at {n}/{total} bytes"
             continue
         mbs = total / ((t_end - t0) / 1e9) / 1e6
-        t.add(cls.name, p.log_format, mbs, f"{mbs / ref_mbs:.2f}", lost, intact, cpu, peak)
+        t.add(cls.name, p.log_format, mbs, f"{mbs / ref_mbs:.2f}", lost, intact, cpu, switches,
+              peak)
         values[cls.name], cpu_values[cls.name], mem_values[cls.name] = mbs, cpu, peak
     t.add("cat > file (reference)", "raw", ref_mbs, "1.00", ref_lost,
-          "yes" if ref_ok else "no", "—", "—")
+          "yes" if ref_ok else "no", "—", "—", "—")
     for name, why in unmeasured(ctx).items():
-        t.add(name, "—", f"not measured: {why}", *(["—"] * 5))
+        t.add(name, "—", f"not measured: {why}", *(["—"] * 6))
         values[name] = cpu_values[name] = mem_values[name] = why
     f = Figure("log throughput", "MB/s", values, better="higher", reference=("cat", ref_mbs),
                target="≥ supervisord and ≥ 0.95 × cat, no byte lost")
