@@ -2,7 +2,7 @@
 """luvsup side by side with supervisord, PM2, runit and s6 (issue 7).
 
     make bench               # full run, under 15 minutes on 2 cores
-    make bench ARGS=--quick  # about a minute, for development
+    make bench ARGS=--quick  # one to two minutes, for development
 
 Installs the peers when missing, runs workloads 1-7 (see bench/README.md),
 prints one table per workload and a summary, and writes bench/RESULTS.md.
@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import peers, procfs, setup, workloads, workloads_io, luvsup_only  # noqa: E402
-from benchlib.results import summary_markdown  # noqa: E402
+from benchlib.results import Table, summary_markdown  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -86,6 +86,9 @@ def main():
     ap.add_argument("--results", default=str(HERE / "RESULTS.md"))
     args = ap.parse_args()
 
+    unknown = [w for w in args.only.split(",") if w and w not in WORKLOADS]
+    if unknown:
+        ap.error(f"unknown workload {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}")
     if not os.access(args.luvsup, os.X_OK):
         sys.exit(f"bench: no luvsup binary at {args.luvsup}; run `make all` first")
     ctx = Context(args)
@@ -106,7 +109,13 @@ def main():
     try:
         for name in only:
             t_start = time.monotonic()
-            t, f = WORKLOADS[name](ctx)
+            try:
+                t, f = WORKLOADS[name](ctx)
+            except Exception as e:  # one broken workload must not lose the others' figures
+                procfs.kill_tagged(ctx.tag)
+                failed = Table(f"{name}: not measured", f"The harness failed: {e!r}", ["—"])
+                t, f = [failed], []
+                setup.log(f"{name}: FAILED: {e!r}")
             setup.log(f"{name}: done in {time.monotonic() - t_start:.0f} s")
             tables += t
             figures += f

@@ -166,16 +166,21 @@ def measure_reload(ctx, t, figures):
         else:
             t.add("reload, one change", f"not measured: {err}", "< 20 ms", "—")
         reps = 100 if ctx.quick else 1000
+        if err or not lat:
+            t.add(f"memory after {reps} reloads", "not measured: reloads did not apply (above)",
+                  "flat", "—")
+            return
         log(f"luvsup alone: memory across {reps} reloads")
-        pss0 = procfs.pss_kib(p.root)
+        uss0, pss0 = procfs.uss_kib(p.root), procfs.pss_kib(p.root)
         for k in range(reps):
             (d / "stack.lua").write_text(reload_stack(n, str(stamp_link), reps + 1, k))
             subprocess.run([ctx.luvsup, "reload"], cwd=d, capture_output=True)
         time.sleep(2)
-        pss1 = procfs.pss_kib(p.root)
-        if pss0 and pss1:
-            t.add(f"PSS before and after {reps} reloads", f"{pss0} → {pss1} KiB "
-                  f"({pss1 - pss0:+d} KiB)", "flat", "met" if pss1 - pss0 < 512 else "missed")
+        uss1, pss1 = procfs.uss_kib(p.root), procfs.pss_kib(p.root)
+        if uss0 and uss1:
+            t.add(f"memory before and after {reps} reloads (a comment changed each time)",
+                  f"USS {uss0} → {uss1} KiB ({uss1 - uss0:+d} KiB); PSS {pss0} → {pss1} KiB",
+                  "flat", "met" if uss1 - uss0 < 512 else "missed")
     finally:
         p.stop()
 

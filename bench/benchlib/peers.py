@@ -202,7 +202,8 @@ class Pm2(Peer):
                                     stdout=self.out, stderr=subprocess.STDOUT,
                                     start_new_session=True)
         pidfile = self.dir / "pm2home" / "pm2.pid"
-        procfs.wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), 60)
+        if not procfs.wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), 60):
+            raise RuntimeError(f"pm2 wrote no daemon pid to {pidfile} within 60 s")
         self.root = int(pidfile.read_text().strip())
         return self.root
 
