@@ -6,6 +6,7 @@
 #   make demo          run the demo stack in examples/
 #   make install PREFIX=/usr/local
 #   make lint          mandoc -Tlint on the man pages
+#   make bench         luvsup side by side with supervisord, PM2, runit and s6 (ARGS=--quick)
 
 PREFIX    ?= /usr/local
 BUILD     ?= build
@@ -44,7 +45,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.cpp=$(BUILD)/obj/%.o)
 TEST_HELPER_SRCS := $(shell find tests/helpers -name '*.c' 2>/dev/null | sort)
 TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
-.PHONY: all deps test-deps unit-tests test check-asan demo install uninstall lint format clean
+.PHONY: all deps test-deps unit-tests test check-asan demo install uninstall lint format clean bench
 
 all: deps $(BUILD)/luvsup
 
@@ -111,6 +112,11 @@ install: all
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/bin/luvsup $(DESTDIR)$(PREFIX)/share/luvsup
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/luvsup.1 $(DESTDIR)$(PREFIX)/share/man/man5/luvsup-stack.5
+
+# Installs the peers it needs (apt-get, npm into bench/work) and writes
+# bench/RESULTS.md; see bench/README.md.
+bench: all
+	python3 bench/run.py --luvsup $(BUILD)/luvsup $(ARGS)
 
 lint:
 	mandoc -Tlint -W warning man/*.[1-9]

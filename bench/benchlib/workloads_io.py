@@ -1,0 +1,213 @@
+"""Workloads 5 (log throughput) and 6 (cold start) of issue 7."""
+
+import hashlib
+import os
+import subprocess
+import time
+
+from . import procfs
+from .peers import Svc
+from .results import Figure, Table
+from .workloads import log, read_stamps, running, unmeasured
+
+LINE = 128
+CHUNK = 8 * 1024 * 1024
+
+
+def expected_digest(ctx, total):
+    """sha256 of exactly what the writer writes, read from a pipe."""
+    env = dict(os.environ, WRITER_BYTES=str(total), WRITER_EXIT="1", BENCH_TAG=ctx.tag)
+    w = subprocess.Popen([ctx.bins["writer"]], stdout=subprocess.PIPE, env=env)
+    h = hashlib.sha256()
+    n = 0
+    for chunk in iter(lambda: w.stdout.read(CHUNK), b""):
+        h.update(chunk)
+        n += len(chunk)
+    w.wait()
+    return h.hexdigest(), n
+
+
+def payload(files, records):
+    """(sha256 of the service's bytes, their count, luvsup notes) from the
+    log files; `records` strips luvsup's "TIMESTAMP MARK " prefix."""
+    h = hashlib.sha256()
+    n = notes = 0
+    rest = b""
+    for path in files:
+        try:
+            f = open(path, "rb")
+        except OSError:
+            continue
+        with f:
+            for chunk in iter(lambda: f.read(CHUNK), b""):
+                if not records:
+                    h.update(chunk)
+                    n += len(chunk)
+                    continue
+                data = rest + chunk
+                cut = data.rfind(b"\n") + 1
+                rest = data[cut:]
+                lines = data[:cut].split(b"\n")[:-1]
+                good = [ln for ln in lines if ln[24:25] == b"|"]
+                notes += len(lines) - len(good)
+                out = b"\n".join(ln[26:] for ln in good) + b"\n" if good else b""
+                h.update(out)
+                n += len(out)
+    return h.hexdigest(), n, notes
+
+
+def log_size(files):
+    total = 0
+    for p in files:
+        try:
+            total += os.stat(p).st_size
+        except OSError:
+            pass
+    return total
+
+
+def cat_reference(ctx, total, digest):
+    d = ctx.fresh_dir("log-cat")
+    start = d / "start"
+    env = dict(os.environ, WRITER_BYTES=str(total), WRITER_EXIT="1",
+               WRITER_START_FILE=str(start), BENCH_TAG=ctx.tag)
+    with open(d / "out.log", "wb") as out:
+        w = subprocess.Popen([ctx.bins["writer"]], stdout=subprocess.PIPE, env=env)
+        c = subprocess.Popen(["cat"], stdin=w.stdout, stdout=out)
+        w.stdout.close()
+        c.wait()
+        t_end = time.monotonic_ns()
+        w.wait()
+    t0 = read_stamps(start)[0][0]
+    got, n, _ = payload([d / "out.log"], False)
+    os.unlink(d / "out.log")
+    return total / ((t_end - t0) / 1e9) / 1e6, got == digest, total - n
+
+
+def log_throughput(ctx):
+    total = (32 if ctx.quick else 512) * 1024 * 1024
+    lines = total // LINE
+    log(f"log throughput: expected content of {total >> 20} MiB")
+    digest, n = expected_digest(ctx, total)
+    assert n == total, f"writer wrote {n} bytes, not {total}"
+    t = Table("5. Log throughput",
+              f"One service writes {total >> 20} MiB of 128-byte lines to stdout (64 KiB "
+              f"writes); MB/s (10^6 bytes) of service output from its first byte until the log "
+              f"holds every byte; rotation off (s6-log cannot turn it off: its archives are "
+              f"counted); bytes lost and content checked by sha256 of the payload; supervisor "
+              f"CPU and voluntary context switches (each one a sleep: a hand-off between "
+              f"threads or processes) from the first byte to the end, and peak RSS (VmHWM, summed over its "
+              f"processes, loggers included). Reference: the same writer into `cat > file`.",
+              ["supervisor", "log format", "MB/s", "vs cat", "bytes lost", "content intact",
+               "CPU s", "voluntary switches", "peak RSS MiB"])
+    log("log throughput: cat reference")
+    ref_mbs, ref_ok, ref_lost = cat_reference(ctx, total, digest)
+    values, cpu_values, mem_values = {}, {}, {}
+    for cls in ctx.peers:
+        log(f"log throughput: {cls.name}")
+        d = ctx.fresh_dir(f"log-{cls.name}-files")
+        start = d / "start"
+        svc = Svc("writer", [ctx.bins["writer"]], log_file=str(d / "logdir" / "writer.log"))
+        (d / "logdir").mkdir()
+        env = {"WRITER_BYTES": str(total), "WRITER_START_FILE": str(start)}
+        with running(ctx, cls, "log", [svc], "log", env) as p:
+            first = procfs.wait_until(lambda: read_stamps(start), 60, 0.002)
+            if not first:
+                t.add(cls.name, p.log_format, "not measured: the writer never started",
+                      *(["—"] * 6))
+                values[cls.name] = "writer never started"
+                continue
+            t0 = first[0][0]
+            sample0 = procfs.cpu_sample(p.supervisor_pids())
+            cpu0 = sample0[0]
+            want = total + lines * p.log_prefix
+            last_size, last_growth, t_end = -1, time.monotonic(), None
+            while time.monotonic() - last_growth < 20:
+                size = log_size(p.log_files(svc))
+                if size >= want:
+                    t_end = time.monotonic_ns()
+                    break
+                if size != last_size:
+                    last_size, last_growth = size, time.monotonic()
+                time.sleep(0.005)
+            pids = p.supervisor_pids()
+            sample1 = procfs.cpu_sample(pids)
+            cpu = (sample1[0] - cpu0) / 1e9
+            switches = sample1[1] - sample0[1]
+            peak = procfs.peak_rss_kib(pids) / 1024
+        files = p.log_files(svc)
+        got, n, notes = payload(files, cls.log_prefix > 0)
+        for f in files:
+            if os.path.exists(f):
+                os.unlink(f)
+        lost = max(0, total - n)
+        intact = "yes" if got == digest else f"no ({notes} notes)" if notes else "no"
+        if t_end is None:
+            t.add(cls.name, p.log_format, f"not measured: log stalled at {n} of {total} bytes",
+                  "—", lost, intact, cpu, switches, peak)
+            values[cls.name] = f"log stalled at {n}/{total} bytes"
+            continue
+        mbs = total / ((t_end - t0) / 1e9) / 1e6
+        t.add(cls.name, p.log_format, mbs, f"{mbs / ref_mbs:.2f}", lost, intact, cpu, switches,
+              peak)
+        values[cls.name], cpu_values[cls.name], mem_values[cls.name] = mbs, cpu, peak
+    t.add("cat > file (reference)", "raw", ref_mbs, "1.00", ref_lost,
+          "yes" if ref_ok else "no", "—", "—", "—")
+    for name, why in unmeasured(ctx).items():
+        t.add(name, "—", f"not measured: {why}", *(["—"] * 6))
+        values[name] = cpu_values[name] = mem_values[name] = why
+    f = Figure("log throughput", "MB/s", values, better="higher", reference=("cat", ref_mbs),
+               target="≥ supervisord and ≥ 0.95 × cat, no byte lost")
+    lv, sv = values.get("luvsup"), values.get("supervisord")
+    if isinstance(lv, float):
+        row = next(r for r in t.rows if r[0] == "luvsup")
+        ok = lv >= 0.95 * ref_mbs and row[4] == "0" and row[5] == "yes"
+        ok = ok and (not isinstance(sv, float) or lv >= sv)
+        f.verdict = "met" if ok else "missed"
+    return [t], [f, Figure("log CPU", "s", cpu_values), Figure("log peak RSS", "MiB", mem_values)]
+
+
+# 6. Cold start -------------------------------------------------------------------
+
+def cold_start(ctx):
+    n = 50 if ctx.quick else 200
+    stamp = ctx.bins["stamp"]
+    t = Table("6. Cold start",
+              f"From launching the supervisor (for pm2: `pm2 start`, daemon included) with {n} "
+              f"services until all {n} have run their first instruction (each appends a "
+              f"stamp). Floor: the harness spawns the same {n} commands itself (a small C "
+              f"helper that posix_spawns them one after the other).",
+              ["supervisor", "seconds", "vs floor"])
+    res = {}
+    for cls in ctx.peers:
+        log(f"cold start: {cls.name}, {n} services")
+        sf = str(ctx.fresh_dir(f"cold-{cls.name}-stamps") / "stamps")
+        svcs = [Svc(f"s{i}", [stamp]) for i in range(n)]
+        t0 = time.monotonic_ns()
+        with running(ctx, cls, "cold", svcs, "default", {"STAMP_FILE": sf}):
+            done = procfs.wait_until(lambda: len(read_stamps(sf)) >= n, 240, 0.01)
+            stamps = read_stamps(sf)
+            res[cls.name] = ((max(s[0] for s in stamps[:n]) - t0) / 1e9 if done else
+                             f"only {len(stamps)}/{n} started in 240 s")
+    log("cold start: floor (direct spawn)")
+    sf = str(ctx.fresh_dir("cold-floor") / "stamps")
+    env = dict(os.environ, STAMP_FILE=sf, BENCH_TAG=ctx.tag)
+    t0 = time.monotonic_ns()
+    subprocess.run([ctx.bins["spawner"], str(n), stamp], env=env, check=True)
+    procfs.wait_until(lambda: len(read_stamps(sf)) >= n, 60, 0.005)
+    floor = (max(s[0] for s in read_stamps(sf)) - t0) / 1e9
+    procfs.kill_tagged(ctx.tag)
+    for name, v in res.items():
+        t.add(name, v if isinstance(v, float) else f"not measured: {v}",
+              f"{v / floor:.2f}" if isinstance(v, float) else "—")
+    t.add("direct spawn (floor)", floor, "1.00")
+    values = dict(res)
+    for name, why in unmeasured(ctx).items():
+        t.add(name, f"not measured: {why}", "—")
+        values[name] = why
+    f = Figure(f"cold start, {n} services", "s", values, reference=("direct spawn", floor),
+               target="≤ 1.25 × floor, ahead of every peer")
+    lv, best = values.get("luvsup"), f.best_peer()
+    if isinstance(lv, float):
+        f.verdict = "met" if lv <= 1.25 * floor and (not best or lv < best[1]) else "missed"
+    return [t], [f]
