@@ -16,7 +16,7 @@ local M = {}
 M.schema = {
   service = { "cmd", "cwd", "env", "env_file", "user", "group", "umask", "limits", "stdin",
     "success_codes", "depends_on", "restart", "stop", "log", "autostart", "oneshot" },
-  stack = { "name", "logs", "state_dir", "defaults" },
+  stack = { "name", "logs", "state_dir", "control", "defaults" },
   log = { "file", "stderr", "max_size", "keep", "max_line", "stall_timeout" },
   stop = { "signal", "timeout" },
   limits = { "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice",

@@ -35,6 +35,9 @@ public:
   bool service_alive(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid) override;
   void service_gone(const core::ServiceSpec& spec) override;
 
+  // Service output is published to `bus` too (null: not published).
+  void set_event_bus(events::EventBus* bus);
+
   // Calls `done` once every service log has written what it holds.
   void flush_logs(std::function<void()> done);
 
@@ -49,6 +52,7 @@ private:
   process::PidRecords m_records;
   std::vector<core::ResourceLimit> m_base_limits;
   log::ConsoleView* m_console;
+  events::EventBus* m_events = nullptr;
   std::map<std::string, std::unique_ptr<log::ServiceOutput>> m_outputs;
   uv::Timer m_save_timer;
   std::optional<process::ServiceCgroups> m_cgroups;  // empty: the environment tag alone

@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <utility>
 
 namespace luvsup::core {
 
@@ -125,7 +126,10 @@ void Service::set_state(ProcState state) {
     return;
   }
   spdlog::debug("{}: {} -> {}", name(), to_string(m_state), to_string(state));
-  m_state = state;
+  const ProcState from = std::exchange(m_state, state);
+  if (m_state_observer) {
+    m_state_observer(*this, from);
+  }
 }
 
 void Service::begin_start() {

@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,14 @@ public:
   void stop(Service& service);
   void restart(Service& service);
 
+  // Every service's state changes go to `observer` (the event stream).
+  void set_state_observer(Service::StateObserver observer);
+  // A service held down was stopped explicitly (luvsup stop): start_all and
+  // dependents do not start it; only an explicit start (which clears the
+  // hold through hold_down(name, false)) does.
+  void hold_down(const std::string& name, bool held);
+  bool held_down(const Service& service) const { return m_held_down.contains(service.name()); }
+
   // The reaper reports every child that exited.
   void on_process_exit(pid_t pid, const ExitStatus& status);
 
@@ -64,6 +73,8 @@ private:
   bool m_shutting_down = false;
   bool m_done_called = false;
   std::function<void(bool)> m_on_shutdown_done;
+  Service::StateObserver m_state_observer;
+  std::set<std::string, std::less<>> m_held_down;
 };
 
 }  // namespace luvsup::core
