@@ -1,6 +1,8 @@
 #include "app/commands.hpp"
+#include "app/detach.hpp"
 #include "app/instance_lock.hpp"
 #include "app/own_log.hpp"
+#include "app/startup_watch.hpp"
 #include "app/stack_validation.hpp"
 #include "app/uv_platform.hpp"
 #include "control/control_plane.hpp"
@@ -95,9 +97,19 @@ int run_command(const cli::Options& options) {
   const auto& stack = std::get<OrderedStack>(checked);
   const auto& definition = stack.definition;
 
+  DetachReport report;
+  if (options.detach) {
+    auto detached = detach(definition.log_dir + "/luvsup.log");
+    if (auto* code = std::get_if<int>(&detached)) {
+      return *code;  // the original process, after the background one reported
+    }
+    report = std::move(std::get<Detached>(detached).report);
+  }
+
   auto lock = InstanceLock::acquire(definition.state_dir);
   if (auto* error = std::get_if<std::string>(&lock)) {
     fmt::print(stderr, "luvsup: {}: {}\n", options.stack_file, *error);
+    report.failed(fmt::format("{}: {}", options.stack_file, *error));
     return k_exit_failure;
   }
 
@@ -181,10 +193,20 @@ int run_command(const cli::Options& options) {
                                              begin_shutdown);
     if (auto* error = std::get_if<std::string>(&plane)) {
       spdlog::error("control socket: {}", *error);
+      report.failed("control socket: " + *error);
       control_failed = true;
     } else {
       session.control = std::move(std::get<std::unique_ptr<control::ControlPlane>>(plane));
+      StartupWatch startup(session.bus, supervisor, [&](const std::string& summary) {
+        report.up(fmt::format("luvsup: stack '{}' is up in the background (pid {}): {}; "
+                              "control socket {}, log {}/luvsup.log",
+                              definition.name, ::getpid(), summary,
+                              session.control->socket_path(), definition.log_dir));
+      });
       supervisor.start_all();
+      if (report.pending()) {
+        startup.begin();
+      }
       uv_run(&loop, UV_RUN_DEFAULT);
       exit_if_logs_stuck();
     }
