@@ -460,3 +460,12 @@ def test_run_detach_reports_why_it_failed(t):
     check(proc.returncode == 1, f"exit {proc.returncode}")
     check("failed" not in proc.stdout and "control socket:" in proc.stderr and
           "not a socket" in proc.stderr, proc.stderr)
+
+
+def test_commands_still_find_luvsup_while_the_stack_file_is_broken(t):
+    run = start_stack(t)
+    t.write("stack.lua", "service 'web' {  -- an edit in progress\n")
+    proc = ctl(t, "status")
+    check(proc.returncode == 0 and "web" in proc.stdout, proc.stdout + proc.stderr)
+    check(run.stop() == 0, "clean shutdown")
+
