@@ -26,16 +26,20 @@ void DetachReport::send(const std::string& line) {
       continue;
     }
     if (n <= 0) {
-      break;  // the parent is gone: nobody left to tell
+      break; // the parent is gone: nobody left to tell
     }
     done += static_cast<size_t>(n);
   }
   m_fd.reset();
 }
 
-void DetachReport::up(const std::string& message) { send("up " + message); }
+void DetachReport::up(const std::string& message) {
+  send("up " + message);
+}
 
-void DetachReport::failed(const std::string& why) { send("failed: " + why); }
+void DetachReport::failed(const std::string& why) {
+  send("failed: " + why);
+}
 
 namespace {
 
@@ -76,12 +80,12 @@ bool redirect(int target, const char* path, int flags) {
   if (fd < 0) {
     return false;
   }
-  const bool ok = ::dup2(fd, target) >= 0;  // dup2 clears FD_CLOEXEC on the copy
+  const bool ok = ::dup2(fd, target) >= 0; // dup2 clears FD_CLOEXEC on the copy
   ::close(fd);
   return ok;
 }
 
-}  // namespace
+} // namespace
 
 std::variant<Detached, int> detach(const std::string& log_file) {
   std::error_code ec;
@@ -121,11 +125,11 @@ std::variant<Detached, int> detach(const std::string& log_file) {
   if (!redirect(STDIN_FILENO, "/dev/null", O_RDONLY) ||
       !redirect(STDOUT_FILENO, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND) ||
       ::dup2(STDOUT_FILENO, STDERR_FILENO) < 0) {
-    DetachReport(std::move(write_end)).failed(fmt::format("cannot redirect to {}: {}", log_file,
-                                                          std::strerror(errno)));
+    DetachReport(std::move(write_end))
+        .failed(fmt::format("cannot redirect to {}: {}", log_file, std::strerror(errno)));
     ::_exit(k_exit_failure);
   }
   return Detached{DetachReport(std::move(write_end))};
 }
 
-}  // namespace luvsup::app
+} // namespace luvsup::app

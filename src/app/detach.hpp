@@ -42,4 +42,4 @@ struct Detached {
 // or the background process's death) the exit code of `luvsup run`.
 std::variant<Detached, int> detach(const std::string& log_file);
 
-}  // namespace luvsup::app
+} // namespace luvsup::app

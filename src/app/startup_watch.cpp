@@ -10,7 +10,9 @@ StartupWatch::StartupWatch(events::EventBus& bus, const core::Supervisor& superv
   m_bus.subscribe(this);
 }
 
-StartupWatch::~StartupWatch() { m_bus.unsubscribe(this); }
+StartupWatch::~StartupWatch() {
+  m_bus.unsubscribe(this);
+}
 
 void StartupWatch::begin() {
   for (const auto& service : m_supervisor.services()) {
@@ -32,15 +34,21 @@ void StartupWatch::check() {
   int failed_count = 0;
   for (const core::Service* service : m_watched) {
     switch (service->state()) {
-    case core::ProcState::starting: return;  // not there yet
-    case core::ProcState::running: ++running; break;
-    case core::ProcState::completed: ++completed; break;
+    case core::ProcState::starting:
+      return; // not there yet
+    case core::ProcState::running:
+      ++running;
+      break;
+    case core::ProcState::completed:
+      ++completed;
+      break;
     case core::ProcState::stopping:
       if (service->wanted_up()) {
-        return;  // exited and clearing leftovers: the restart decision is pending
+        return; // exited and clearing leftovers: the restart decision is pending
       }
       break;
-    case core::ProcState::stopped: break;  // stopped on request meanwhile
+    case core::ProcState::stopped:
+      break; // stopped on request meanwhile
     default:
       ++failed_count;
       failed += (failed.empty() ? "" : ", ") + service->name();
@@ -58,4 +66,4 @@ void StartupWatch::check() {
   done(summary);
 }
 
-}  // namespace luvsup::app
+} // namespace luvsup::app

@@ -38,4 +38,4 @@ private:
   bool m_begun = false;
 };
 
-}  // namespace luvsup::app
+} // namespace luvsup::app

@@ -32,7 +32,8 @@ std::variant<ControlClient, ConnectFailure> ControlClient::connect(const std::st
 }
 
 bool ControlClient::send(const nlohmann::json& request) {
-  const std::string line = request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  const std::string line =
+      request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   size_t done = 0;
   while (done < line.size()) {
     const ssize_t n = ::send(m_fd.get(), line.data() + done, line.size() - done, MSG_NOSIGNAL);
@@ -74,4 +75,4 @@ std::optional<nlohmann::json> ControlClient::next() {
   }
 }
 
-}  // namespace luvsup::cli
+} // namespace luvsup::cli

@@ -16,7 +16,7 @@ enum class ConnectError { not_running, denied, other };
 
 struct ConnectFailure {
   ConnectError kind;
-  std::string message;  // strerror text
+  std::string message; // strerror text
 };
 
 class ControlClient {
@@ -37,4 +37,4 @@ private:
   std::string m_error;
 };
 
-}  // namespace luvsup::cli
+} // namespace luvsup::cli

@@ -13,9 +13,9 @@
 
 #include <algorithm>
 #include <csignal>
-#include <set>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 namespace luvsup::cli {
 
@@ -50,8 +50,9 @@ json make_request(const ControlArgs& args) {
 }
 
 int fail(const json& reply) {
-  const std::string error = reply.value("error", json()).is_string() ? reply["error"].get<std::string>()
-                                                                     : "the request failed";
+  const std::string error = reply.value("error", json()).is_string()
+                                ? reply["error"].get<std::string>()
+                                : "the request failed";
   fmt::print(stderr, "luvsup: {}\n", error);
   return error.starts_with("permission denied") ? app::k_exit_denied : app::k_exit_failure;
 }
@@ -133,7 +134,7 @@ int report(ControlClient& client, const json& reply, const ControlArgs& args) {
   return app::k_exit_ok;
 }
 
-}  // namespace
+} // namespace
 
 int control_command(const ControlArgs& args) {
   ::signal(SIGPIPE, SIG_IGN);
@@ -157,8 +158,10 @@ int control_command(const ControlArgs& args) {
       }
       return app::k_exit_not_running;
     case ConnectError::denied:
-      fmt::print(stderr, "luvsup: permission denied: cannot connect to {} ({}); only its owner "
-                         "and root may control this stack\n", shown(path), failure->message);
+      fmt::print(stderr,
+                 "luvsup: permission denied: cannot connect to {} ({}); only its owner "
+                 "and root may control this stack\n",
+                 shown(path), failure->message);
       return app::k_exit_denied;
     case ConnectError::other:
       fmt::print(stderr, "luvsup: cannot connect to {}: {}\n", shown(path), failure->message);
@@ -182,4 +185,4 @@ int control_command(const ControlArgs& args) {
   return report(client, *reply, args);
 }
 
-}  // namespace luvsup::cli
+} // namespace luvsup::cli

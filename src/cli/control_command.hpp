@@ -9,4 +9,4 @@ namespace luvsup::cli {
 
 int control_command(const ControlArgs& args);
 
-}  // namespace luvsup::cli
+} // namespace luvsup::cli

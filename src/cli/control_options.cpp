@@ -10,7 +10,7 @@ namespace {
 constexpr std::array<std::string_view, 9> k_commands = {
     "status", "start", "stop", "restart", "logs", "reload", "shutdown", "pid", "signal"};
 
-}  // namespace
+} // namespace
 
 bool is_control_command(std::string_view command) {
   for (auto c : k_commands) {
@@ -59,7 +59,8 @@ std::optional<std::string> parse_control_args(std::string_view command,
       out.json = true;
     } else if (takes_all && (arg == "--all" || arg == "-a")) {
       out.all = true;
-    } else if (arg.starts_with("-") && arg.size() > 1 && !(command == "signal" && out.names.size() == 1)) {
+    } else if (arg.starts_with("-") && arg.size() > 1 &&
+               !(command == "signal" && out.names.size() == 1)) {
       return "unknown option '" + std::string(arg) + "' for " + std::string(command);
     } else {
       out.names.emplace_back(arg);
@@ -81,4 +82,4 @@ std::optional<std::string> parse_control_args(std::string_view command,
   return std::nullopt;
 }
 
-}  // namespace luvsup::cli
+} // namespace luvsup::cli

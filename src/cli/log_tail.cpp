@@ -34,12 +34,12 @@ std::vector<std::string> tail_file(const std::string& path, size_t n) {
   }
   size_t start = 0;
   if (pos > 0) {
-    start = tail.find('\n') + 1;  // the first piece is a partial record
+    start = tail.find('\n') + 1; // the first piece is a partial record
   }
   while (start < tail.size()) {
     size_t end = tail.find('\n', start);
     if (end == std::string::npos) {
-      end = tail.size();  // an unterminated last record still shows
+      end = tail.size(); // an unterminated last record still shows
     }
     lines.push_back(tail.substr(start, end - start));
     start = end + 1;
@@ -50,8 +50,8 @@ std::vector<std::string> tail_file(const std::string& path, size_t n) {
   return lines;
 }
 
-std::vector<TailLine> merge_tails(const std::vector<std::pair<std::string, std::vector<std::string>>>& tails,
-                                  size_t n) {
+std::vector<TailLine>
+merge_tails(const std::vector<std::pair<std::string, std::vector<std::string>>>& tails, size_t n) {
   std::vector<TailLine> merged;
   for (const auto& [service, lines] : tails) {
     for (const auto& line : lines) {
@@ -68,4 +68,4 @@ std::vector<TailLine> merge_tails(const std::vector<std::pair<std::string, std::
   return merged;
 }
 
-}  // namespace luvsup::cli
+} // namespace luvsup::cli

@@ -9,7 +9,7 @@ namespace luvsup::cli {
 
 struct TailLine {
   std::string service;
-  std::string record;  // one log record as in the file, without its newline
+  std::string record; // one log record as in the file, without its newline
 };
 
 // The last `n` records of the file at `path` (fewer when it is shorter or
@@ -18,7 +18,7 @@ std::vector<std::string> tail_file(const std::string& path, size_t n);
 
 // Merges per-service tails by the records' timestamps (stable within a
 // service) and keeps the last `n` overall.
-std::vector<TailLine> merge_tails(const std::vector<std::pair<std::string, std::vector<std::string>>>& tails,
-                                  size_t n);
+std::vector<TailLine>
+merge_tails(const std::vector<std::pair<std::string, std::vector<std::string>>>& tails, size_t n);
 
-}  // namespace luvsup::cli
+} // namespace luvsup::cli

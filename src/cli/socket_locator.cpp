@@ -38,4 +38,4 @@ std::variant<SocketTarget, LocateError> locate_socket(const ControlArgs& args) {
   return SocketTarget{control::socket_path_for(real, dir + "/.luvsup", ""), stack};
 }
 
-}  // namespace luvsup::cli
+} // namespace luvsup::cli

@@ -11,8 +11,8 @@
 namespace luvsup::cli {
 
 struct SocketTarget {
-  std::string path;     // the socket
-  std::string stack;    // the stack file as the user named it; empty when -s/LUVSUP_SOCKET
+  std::string path;  // the socket
+  std::string stack; // the stack file as the user named it; empty when -s/LUVSUP_SOCKET
 };
 
 struct LocateError {
@@ -21,4 +21,4 @@ struct LocateError {
 
 std::variant<SocketTarget, LocateError> locate_socket(const ControlArgs& args);
 
-}  // namespace luvsup::cli
+} // namespace luvsup::cli

@@ -35,7 +35,7 @@ const char* state_color(const std::string& state) {
   return "\033[33m";
 }
 
-}  // namespace
+} // namespace
 
 std::string format_duration(double seconds) {
   const auto s = static_cast<long long>(std::floor(std::max(0.0, seconds)));
@@ -54,7 +54,8 @@ std::string format_duration(double seconds) {
 std::string render_status_table(const json& services, bool color) {
   constexpr size_t k_columns = 8;
   using Row = std::array<std::string, k_columns>;
-  std::vector<Row> rows = {{"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "HEALTH", "REASON"}};
+  std::vector<Row> rows = {
+      {"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "HEALTH", "REASON"}};
   for (const auto& s : services) {
     const auto& exit = s.value("last_exit", json());
     const auto& health = s.value("health", json());
@@ -98,4 +99,4 @@ std::string render_status_table(const json& services, bool color) {
   return out;
 }
 
-}  // namespace luvsup::cli
+} // namespace luvsup::cli

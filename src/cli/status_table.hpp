@@ -16,4 +16,4 @@ std::string render_status_table(const nlohmann::json& services, bool color);
 // "5s", "3m12s", "2h05m", "3d04h".
 std::string format_duration(double seconds);
 
-}  // namespace luvsup::cli
+} // namespace luvsup::cli

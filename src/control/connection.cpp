@@ -19,7 +19,7 @@ struct PendingWrite {
   std::string data;
 };
 
-}  // namespace
+} // namespace
 
 Connection::Connection(std::function<void(Connection&, std::string_view)> on_line,
                        std::function<void(Connection&)> on_closed)
@@ -65,7 +65,7 @@ bool Connection::accept(uv_stream_t* server) {
 
 void Connection::on_read(ssize_t nread, const uv_buf_t* buf) {
   if (nread < 0) {
-    close();  // end of file or a reset: nothing more to answer
+    close(); // end of file or a reset: nothing more to answer
     return;
   }
   take(std::string_view(buf->base, static_cast<size_t>(nread)));
@@ -81,8 +81,11 @@ void Connection::take(std::string_view bytes) {
         // Answer now; the rest of the line is read and thrown away.
         m_in.clear();
         m_discarding = true;
-        send({{"v", k_protocol_version}, {"id", nullptr}, {"ok", false},
-              {"error", "request too long (more than " + std::to_string(k_max_request) + " bytes)"}});
+        send({{"v", k_protocol_version},
+              {"id", nullptr},
+              {"ok", false},
+              {"error",
+               "request too long (more than " + std::to_string(k_max_request) + " bytes)"}});
       } else {
         m_in.append(piece);
       }
@@ -127,25 +130,26 @@ void Connection::flush() {
   m_inflight_size = pending->data.size();
   pending->req.data = pending.get();
   uv_buf_t buf = uv_buf_init(pending->data.data(), static_cast<unsigned>(m_inflight_size));
-  const int rc = uv_write(&pending->req, m_pipe.as_stream(), &buf, 1, [](uv_write_t* req, int status) {
-    std::unique_ptr<PendingWrite> done(static_cast<PendingWrite*>(req->data));
-    // After the connection is gone the handle's data is null: nothing to do.
-    if (auto* self = static_cast<Connection*>(req->handle->data)) {
-      self->on_written(status);
-    }
-  });
+  const int rc =
+      uv_write(&pending->req, m_pipe.as_stream(), &buf, 1, [](uv_write_t* req, int status) {
+        std::unique_ptr<PendingWrite> done(static_cast<PendingWrite*>(req->data));
+        // After the connection is gone the handle's data is null: nothing to do.
+        if (auto* self = static_cast<Connection*>(req->handle->data)) {
+          self->on_written(status);
+        }
+      });
   if (rc != 0) {
     m_inflight_size = 0;
     close();
     return;
   }
-  (void)pending.release();  // the write callback owns it now
+  (void)pending.release(); // the write callback owns it now
 }
 
 void Connection::on_written(int status) {
   m_inflight_size = 0;
   if (status != 0) {
-    close();  // the client went away: it costs nothing more
+    close(); // the client went away: it costs nothing more
     return;
   }
   flush();
@@ -202,4 +206,4 @@ void Connection::close() {
   }
 }
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

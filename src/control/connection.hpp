@@ -64,7 +64,7 @@ private:
   uid_t m_peer_uid = static_cast<uid_t>(-1);
   pid_t m_peer_pid = 0;
   std::string m_in;
-  bool m_discarding = false;  // skipping the rest of an oversized line
+  bool m_discarding = false; // skipping the rest of an oversized line
   std::string m_out;
   size_t m_inflight_size = 0;
   bool m_finishing = false;
@@ -74,4 +74,4 @@ private:
   std::set<std::string, std::less<>> m_follow;
 };
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

@@ -11,14 +11,17 @@ ControlPlane::ControlPlane(const lua::StackDefinition& definition, core::Supervi
       m_service(supervisor, platform, bus, m_desired,
                 StackInfo{definition.name, definition.file, platform.now()}, std::move(shutdown)) {}
 
-ControlPlane::~ControlPlane() { m_supervisor.set_state_observer(nullptr); }
+ControlPlane::~ControlPlane() {
+  m_supervisor.set_state_observer(nullptr);
+}
 
-std::variant<std::unique_ptr<ControlPlane>, std::string> ControlPlane::open(
-    uv_loop_t* loop, const lua::StackDefinition& definition, const std::string& socket_path,
-    core::Supervisor& supervisor, core::Platform& platform, events::EventBus& bus,
-    std::function<void()> shutdown) {
-  std::unique_ptr<ControlPlane> plane(
-      new ControlPlane(definition, supervisor, platform, bus, std::move(shutdown)));
+std::variant<std::unique_ptr<ControlPlane>, std::string>
+ControlPlane::open(uv_loop_t* loop, const lua::StackDefinition& definition,
+                   const std::string& socket_path, core::Supervisor& supervisor,
+                   core::Platform& platform, events::EventBus& bus,
+                   std::function<void()> shutdown) {
+  auto plane =
+      std::make_unique<ControlPlane>(definition, supervisor, platform, bus, std::move(shutdown));
   if (auto error = plane->m_desired.load()) {
     spdlog::warn("control: {}", *error);
   }
@@ -29,12 +32,12 @@ std::variant<std::unique_ptr<ControlPlane>, std::string> ControlPlane::open(
       supervisor.hold_down(name, true);
     }
   }
-  supervisor.set_state_observer([&bus, &platform](const core::Service& service, core::ProcState from) {
+  supervisor.set_state_observer([&bus, &platform](const core::Service& service,
+                                                  core::ProcState from) {
     bus.publish(events::StateChange{service.name(), from, service.state(), platform.wall_now()});
   });
   auto server = ControlServer::listen(
-      loop, socket_path,
-      [raw = plane.get()](Connection& client, std::string_view line) {
+      loop, socket_path, [raw = plane.get()](Connection& client, std::string_view line) {
         raw->m_service.handle_line(client, line);
       });
   if (auto* error = std::get_if<std::string>(&server)) {
@@ -45,4 +48,4 @@ std::variant<std::unique_ptr<ControlPlane>, std::string> ControlPlane::open(
   return plane;
 }
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

@@ -27,23 +27,23 @@ public:
   // Loads the desired state (holding down services stopped before), routes
   // state changes into `bus` and listens on `socket_path`. Returns why the
   // socket could not be served.
-  static std::variant<std::unique_ptr<ControlPlane>, std::string> open(
-      uv_loop_t* loop, const lua::StackDefinition& definition, const std::string& socket_path,
-      core::Supervisor& supervisor, core::Platform& platform, events::EventBus& bus,
-      std::function<void()> shutdown);
+  static std::variant<std::unique_ptr<ControlPlane>, std::string>
+  open(uv_loop_t* loop, const lua::StackDefinition& definition, const std::string& socket_path,
+       core::Supervisor& supervisor, core::Platform& platform, events::EventBus& bus,
+       std::function<void()> shutdown);
+  // Use open(); public only for std::make_unique.
+  ControlPlane(const lua::StackDefinition& definition, core::Supervisor& supervisor,
+               core::Platform& platform, events::EventBus& bus, std::function<void()> shutdown);
   ~ControlPlane();
 
   const std::string& socket_path() const { return m_server->path(); }
   DesiredState& desired() { return m_desired; }
 
 private:
-  ControlPlane(const lua::StackDefinition& definition, core::Supervisor& supervisor,
-               core::Platform& platform, events::EventBus& bus, std::function<void()> shutdown);
-
   core::Supervisor& m_supervisor;
   DesiredState m_desired;
   ControlService m_service;
   std::unique_ptr<ControlServer> m_server;
 };
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

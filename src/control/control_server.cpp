@@ -35,9 +35,8 @@ bool socket_is_live(const std::string& path) {
 ControlServer::ControlServer(uv_loop_t* loop, std::string path, Handler handler)
     : m_loop(loop), m_path(std::move(path)), m_handler(std::move(handler)), m_reap(loop) {}
 
-std::variant<std::unique_ptr<ControlServer>, std::string> ControlServer::listen(uv_loop_t* loop,
-                                                                                std::string path,
-                                                                                Handler handler) {
+std::variant<std::unique_ptr<ControlServer>, std::string>
+ControlServer::listen(uv_loop_t* loop, std::string path, Handler handler) {
   if (path.size() > k_max_socket_path) {
     return fmt::format("the control socket path {} is longer than {} bytes", path,
                        k_max_socket_path);
@@ -56,7 +55,7 @@ std::variant<std::unique_ptr<ControlServer>, std::string> ControlServer::listen(
     spdlog::info("control: replacing the stale socket {}", path);
     ::unlink(path.c_str());
   }
-  std::unique_ptr<ControlServer> server(new ControlServer(loop, std::move(path), std::move(handler)));
+  auto server = std::make_unique<ControlServer>(loop, std::move(path), std::move(handler));
   auto& listener = server->m_listener;
   uv_pipe_init(loop, listener.get(), 0);
   listener.mark_initialised();
@@ -99,14 +98,18 @@ void ControlServer::on_connection() {
     spdlog::warn("control: refused a client with uid {} (pid {}): only uid {} and root may "
                  "control this stack",
                  uid, added.peer_pid(), ::geteuid());
-    added.send({{"v", k_protocol_version}, {"id", nullptr}, {"ok", false},
-                  {"error", fmt::format("permission denied: uid {} may not control this stack "
-                                        "(only uid {} and root)",
-                                        uid, ::geteuid())}});
+    added.send({{"v", k_protocol_version},
+                {"id", nullptr},
+                {"ok", false},
+                {"error", fmt::format("permission denied: uid {} may not control this stack "
+                                      "(only uid {} and root)",
+                                      uid, ::geteuid())}});
     added.finish();
   } else if (m_clients.size() > k_max_clients) {
-    added.send({{"v", k_protocol_version}, {"id", nullptr}, {"ok", false},
-                  {"error", fmt::format("too many control clients (at most {})", k_max_clients)}});
+    added.send({{"v", k_protocol_version},
+                {"id", nullptr},
+                {"ok", false},
+                {"error", fmt::format("too many control clients (at most {})", k_max_clients)}});
     added.finish();
   }
 }
@@ -125,4 +128,4 @@ void ControlServer::on_closed(Connection& connection) {
   }
 }
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

@@ -32,9 +32,10 @@ public:
 
   // Binds and listens at `path` (its directory is created 0700). Returns the
   // server, or why it could not listen.
-  static std::variant<std::unique_ptr<ControlServer>, std::string> listen(uv_loop_t* loop,
-                                                                          std::string path,
-                                                                          Handler handler);
+  static std::variant<std::unique_ptr<ControlServer>, std::string>
+  listen(uv_loop_t* loop, std::string path, Handler handler);
+  // Use listen(); public only for std::make_unique.
+  ControlServer(uv_loop_t* loop, std::string path, Handler handler);
   // Stops listening, closes every client and removes the socket file.
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;
@@ -44,7 +45,6 @@ public:
   size_t client_count() const { return m_clients.size(); }
 
 private:
-  ControlServer(uv_loop_t* loop, std::string path, Handler handler);
   void on_connection();
   void on_closed(Connection& connection);
 
@@ -53,11 +53,11 @@ private:
   Handler m_handler;
   uv::UvHandle<uv_pipe_t> m_listener;
   std::vector<std::unique_ptr<Connection>> m_clients;
-  std::vector<std::unique_ptr<Connection>> m_closed;  // freed on the next loop turn
+  std::vector<std::unique_ptr<Connection>> m_closed; // freed on the next loop turn
   uv::Timer m_reap;
 };
 
 // Whether something accepts connections at `path` right now.
 bool socket_is_live(const std::string& path);
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

@@ -50,7 +50,7 @@ std::string signal_label(int sig) {
   return abbrev != nullptr ? std::string("SIG") + abbrev : std::to_string(sig);
 }
 
-}  // namespace
+} // namespace
 
 ControlService::ControlService(core::Supervisor& supervisor, core::Platform& platform,
                                events::EventBus& bus, DesiredState& desired, StackInfo stack,
@@ -69,19 +69,30 @@ void ControlService::handle_line(Connection& client, std::string_view line) {
   } catch (const std::exception& e) {
     // Nothing a client sends may take the supervisor down.
     spdlog::error("control: request failed: {}", e.what());
-    client.send(error_reply(std::get<Request>(parsed).id, std::string("internal error: ") + e.what()));
+    client.send(
+        error_reply(std::get<Request>(parsed).id, std::string("internal error: ") + e.what()));
   }
 }
 
 void ControlService::handle(Connection& client, const Request& request) {
   switch (request.cmd) {
-  case Cmd::status: status(client, request); return;
+  case Cmd::status:
+    status(client, request);
+    return;
   case Cmd::start:
   case Cmd::stop:
-  case Cmd::restart: change(client, request); return;
-  case Cmd::logs: logs(client, request); return;
-  case Cmd::pid: pid(client, request); return;
-  case Cmd::signal: signal(client, request); return;
+  case Cmd::restart:
+    change(client, request);
+    return;
+  case Cmd::logs:
+    logs(client, request);
+    return;
+  case Cmd::pid:
+    pid(client, request);
+    return;
+  case Cmd::signal:
+    signal(client, request);
+    return;
   case Cmd::reload:
     // reload: wired at merge
     client.send(error_reply(request.id, "reload is not available in this build"));
@@ -95,7 +106,7 @@ void ControlService::handle(Connection& client, const Request& request) {
 }
 
 std::optional<std::vector<core::Service*>> ControlService::resolve(Connection& client,
-                                                                  const Request& request) {
+                                                                   const Request& request) {
   std::vector<core::Service*> out;
   if (request.services.empty()) {
     for (const auto& service : m_supervisor.services()) {
@@ -117,8 +128,8 @@ std::optional<std::vector<core::Service*>> ControlService::resolve(Connection& c
     for (const auto& name : unknown) {
       names += (names.empty() ? "'" : ", '") + name + "'";
     }
-    client.send(error_reply(request.id, (unknown.size() == 1 ? "unknown service " : "unknown services ") +
-                                            names));
+    client.send(error_reply(
+        request.id, (unknown.size() == 1 ? "unknown service " : "unknown services ") + names));
     return std::nullopt;
   }
   return out;
@@ -184,7 +195,8 @@ void ControlService::change(Connection& client, const Request& request) {
         m_supervisor.restart(*service);
       }
       break;
-    default: break;
+    default:
+      break;
     }
   }
   json reply = ok_reply(request.id);
@@ -262,10 +274,10 @@ void ControlService::logs(Connection& client, const Request& request) {
   client.send(reply);
   if (request.follow) {
     if (request.services.empty()) {
-      names.clear();  // every service, including ones a reload adds
+      names.clear(); // every service, including ones a reload adds
     }
     client.follow_logs(m_bus, std::move(names));
   }
 }
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

@@ -22,7 +22,7 @@ namespace luvsup::control {
 struct StackInfo {
   std::string name;
   std::string file;
-  double started_at = 0;  // Platform::now() when luvsup started
+  double started_at = 0; // Platform::now() when luvsup started
 };
 
 class ControlService {
@@ -57,4 +57,4 @@ nlohmann::json error_reply(const nlohmann::json& id, std::string message);
 // {"v":1,"id":..,"ok":true,"error":null}
 nlohmann::json ok_reply(const nlohmann::json& id);
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

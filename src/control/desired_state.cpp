@@ -16,7 +16,8 @@
 
 namespace luvsup::control {
 
-DesiredState::DesiredState(std::string state_dir) : m_path(std::move(state_dir) + "/desired.json") {}
+DesiredState::DesiredState(std::string state_dir)
+    : m_path(std::move(state_dir) + "/desired.json") {}
 
 void DesiredState::set_stopped(const std::string& service, bool stopped) {
   if (stopped) {
@@ -77,4 +78,4 @@ std::optional<std::string> DesiredState::save() const {
   return std::nullopt;
 }
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

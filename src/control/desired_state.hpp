@@ -33,4 +33,4 @@ private:
   std::set<std::string> m_stopped;
 };
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

@@ -28,15 +28,21 @@ constexpr int k_max_lines = 100000;
 // The keys each request may carry besides v, id and cmd.
 bool key_allowed(Cmd cmd, std::string_view key) {
   switch (cmd) {
-  case Cmd::status: return key == "services";
+  case Cmd::status:
+    return key == "services";
   case Cmd::start:
   case Cmd::stop:
-  case Cmd::restart: return key == "services" || key == "all";
-  case Cmd::logs: return key == "services" || key == "lines" || key == "follow";
-  case Cmd::pid: return key == "services";
-  case Cmd::signal: return key == "services" || key == "signal";
+  case Cmd::restart:
+    return key == "services" || key == "all";
+  case Cmd::logs:
+    return key == "services" || key == "lines" || key == "follow";
+  case Cmd::pid:
+    return key == "services";
+  case Cmd::signal:
+    return key == "services" || key == "signal";
   case Cmd::reload:
-  case Cmd::shutdown: return false;
+  case Cmd::shutdown:
+    return false;
   }
   return false;
 }
@@ -111,11 +117,12 @@ std::optional<std::string> check_arity(const Request& request) {
       return "'signal' needs a signal";
     }
     return std::nullopt;
-  default: return std::nullopt;
+  default:
+    return std::nullopt;
   }
 }
 
-}  // namespace
+} // namespace
 
 std::string_view to_string(Cmd cmd) {
   for (const auto& [c, name] : k_commands) {
@@ -128,8 +135,8 @@ std::string_view to_string(Cmd cmd) {
 
 std::variant<Request, RequestError> parse_request(std::string_view line) {
   if (line.size() > k_max_request) {
-    return RequestError{nullptr, "request too long (more than " + std::to_string(k_max_request) +
-                                     " bytes)"};
+    return RequestError{nullptr,
+                        "request too long (more than " + std::to_string(k_max_request) + " bytes)"};
   }
   json doc = json::parse(line, nullptr, false);
   if (doc.is_discarded()) {
@@ -177,4 +184,4 @@ std::variant<Request, RequestError> parse_request(std::string_view line) {
   return request;
 }
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

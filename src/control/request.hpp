@@ -24,17 +24,17 @@ inline constexpr size_t k_max_request = 64 * 1024;
 enum class Cmd { status, start, stop, restart, logs, reload, shutdown, pid, signal };
 
 struct Request {
-  nlohmann::json id;                  // echoed in the reply; null when absent
+  nlohmann::json id; // echoed in the reply; null when absent
   Cmd cmd = Cmd::status;
-  std::vector<std::string> services;  // status, start, stop, restart, logs: empty = every service
-  bool all = false;                   // start, stop, restart: every service (instead of names)
-  std::string signal;                 // signal: a name ("TERM", "SIGUSR1") or a number
-  int lines = 10;                     // logs: how many past lines
-  bool follow = false;                // logs: keep streaming new lines
+  std::vector<std::string> services; // status, start, stop, restart, logs: empty = every service
+  bool all = false;                  // start, stop, restart: every service (instead of names)
+  std::string signal;                // signal: a name ("TERM", "SIGUSR1") or a number
+  int lines = 10;                    // logs: how many past lines
+  bool follow = false;               // logs: keep streaming new lines
 };
 
 struct RequestError {
-  nlohmann::json id;  // the request's id when it could be read, else null
+  nlohmann::json id; // the request's id when it could be read, else null
   std::string message;
 };
 
@@ -43,4 +43,4 @@ std::variant<Request, RequestError> parse_request(std::string_view line);
 
 std::string_view to_string(Cmd cmd);
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

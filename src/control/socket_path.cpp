@@ -48,4 +48,4 @@ std::optional<std::string> prepare_socket_dir(const std::string& socket_path) {
   return std::nullopt;
 }
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

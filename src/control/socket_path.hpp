@@ -23,4 +23,4 @@ std::string socket_path_for(const std::string& stack_realpath, const std::string
 // luvsup owns. Returns why it failed.
 std::optional<std::string> prepare_socket_dir(const std::string& socket_path);
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

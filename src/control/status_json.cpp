@@ -24,12 +24,13 @@ json exit_json(const core::ExitRecord& exit, double now) {
   };
   if (exit.status.signal != 0) {
     const char* abbrev = sigabbrev_np(exit.status.signal);
-    out["signal"] = abbrev != nullptr ? json(std::string("SIG") + abbrev) : json(exit.status.signal);
+    out["signal"] =
+        abbrev != nullptr ? json(std::string("SIG") + abbrev) : json(exit.status.signal);
   }
   return out;
 }
 
-}  // namespace
+} // namespace
 
 json status_reason(const core::Supervisor& supervisor, const core::Service& service) {
   switch (service.state()) {
@@ -39,11 +40,12 @@ json status_reason(const core::Supervisor& supervisor, const core::Service& serv
     std::string waiting;
     for (const auto& dep : service.spec().depends_on) {
       const core::Service* other = supervisor.find(dep.name);
-      const bool met = other != nullptr && (dep.condition == "completed"
-                                                ? other->state() == core::ProcState::completed
-                                                : other->started());
+      const bool met = other != nullptr &&
+                       (dep.condition == "completed" ? other->state() == core::ProcState::completed
+                                                     : other->started());
       if (!met) {
-        waiting += (waiting.empty() ? "waiting for " : ", ") + dep.name + " (" + dep.condition + ")";
+        waiting +=
+            (waiting.empty() ? "waiting for " : ", ") + dep.name + " (" + dep.condition + ")";
         if (other != nullptr && supervisor.held_down(*other)) {
           waiting += ", stopped by the user";
         }
@@ -74,7 +76,8 @@ json service_status(const core::Supervisor& supervisor, const core::Service& ser
       // Filled by health checks: status "starting", "healthy" or "unhealthy"
       // (null: the service has no health check), since (seconds since the
       // epoch), consecutive failures and the last probe error.
-      {"health", {{"status", nullptr}, {"since", nullptr}, {"failures", 0}, {"last_error", nullptr}}},
+      {"health",
+       {{"status", nullptr}, {"since", nullptr}, {"failures", 0}, {"last_error", nullptr}}},
   };
   if (!service.history().empty()) {
     out["last_exit"] = exit_json(service.history().back(), now);
@@ -82,4 +85,4 @@ json service_status(const core::Supervisor& supervisor, const core::Service& ser
   return out;
 }
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

@@ -23,4 +23,4 @@ nlohmann::json service_status(const core::Supervisor& supervisor, const core::Se
 // Null when there is nothing to explain.
 nlohmann::json status_reason(const core::Supervisor& supervisor, const core::Service& service);
 
-}  // namespace luvsup::control
+} // namespace luvsup::control

@@ -6,7 +6,9 @@
 
 namespace luvsup::events {
 
-void EventBus::subscribe(Subscriber* subscriber) { m_subscribers.push_back(subscriber); }
+void EventBus::subscribe(Subscriber* subscriber) {
+  m_subscribers.push_back(subscriber);
+}
 
 void EventBus::unsubscribe(Subscriber* subscriber) {
   auto it = std::find(m_subscribers.begin(), m_subscribers.end(), subscriber);
@@ -14,15 +16,15 @@ void EventBus::unsubscribe(Subscriber* subscriber) {
     return;
   }
   if (m_depth > 0) {
-    *it = nullptr;  // compacted once the outermost fan-out ends
+    *it = nullptr; // compacted once the outermost fan-out ends
   } else {
     m_subscribers.erase(it);
   }
 }
 
 size_t EventBus::subscriber_count() const {
-  return static_cast<size_t>(
-      std::count_if(m_subscribers.begin(), m_subscribers.end(), [](auto* s) { return s != nullptr; }));
+  return static_cast<size_t>(std::count_if(m_subscribers.begin(), m_subscribers.end(),
+                                           [](auto* s) { return s != nullptr; }));
 }
 
 template <typename Deliver> void EventBus::fan_out(Deliver deliver) {
@@ -57,4 +59,4 @@ void EventBus::publish(const LogLine& event) {
   fan_out([&](Subscriber& s) { s.on_log(event); });
 }
 
-}  // namespace luvsup::events
+} // namespace luvsup::events

@@ -22,14 +22,14 @@ struct StateChange {
   std::string_view service;
   core::ProcState from;
   core::ProcState to;
-  double wall_time = 0;  // seconds since the epoch
+  double wall_time = 0; // seconds since the epoch
 };
 
 // One service-log record as written to the log file (see log/record_format.hpp).
 struct LogLine {
   std::string_view service;
-  std::string_view timestamp;  // "YYYY-MM-DDTHH:MM:SS.mmm", local time
-  std::string_view stream;     // "", "out" or "err", as in the file
+  std::string_view timestamp; // "YYYY-MM-DDTHH:MM:SS.mmm", local time
+  std::string_view stream;    // "", "out" or "err", as in the file
   char mark = '|';
   std::string_view payload;
 };
@@ -67,9 +67,9 @@ private:
   template <typename Deliver> void fan_out(Deliver deliver);
 
   size_t m_max_backlog;
-  std::vector<Subscriber*> m_subscribers;  // null: unsubscribed during a fan-out
-  int m_depth = 0;                         // nesting of fan-outs in progress
+  std::vector<Subscriber*> m_subscribers; // null: unsubscribed during a fan-out
+  int m_depth = 0;                        // nesting of fan-outs in progress
   uint64_t m_dropped = 0;
 };
 
-}  // namespace luvsup::events
+} // namespace luvsup::events

@@ -29,7 +29,7 @@ std::string usage_error(std::vector<const char*> args) {
   return std::get<cli::UsageError>(parsed).message;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("status takes names, --json, a socket and a stack file") {
   const auto args = control({"status", "web", "--json", "-s", "/run/x.sock", "-f", "other.lua"});
@@ -64,7 +64,8 @@ TEST_CASE("pid needs one name, signal a name and a signal") {
   CHECK(args.names == std::vector<std::string>{"web"});
   CHECK(args.signal == "HUP");
   CHECK(control({"signal", "web", "-9"}).signal == "-9");
-  CHECK(usage_error({"signal", "web"}) == "signal needs a service and a signal: luvsup signal NAME SIG");
+  CHECK(usage_error({"signal", "web"}) ==
+        "signal needs a service and a signal: luvsup signal NAME SIG");
 }
 
 TEST_CASE("reload and shutdown take no names; unknown options are usage errors") {

@@ -28,7 +28,7 @@ std::string record(int second, const std::string& text) {
   return std::string(ts) + " | " + text;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("the tail of a file is its last n records") {
   TempFile file;

@@ -21,10 +21,11 @@ TEST_CASE("the table has a row per service with dashes for what is unknown") {
      "last_exit":{"description":"exited with code 3"},"health":{"status":"unhealthy"},
      "reason":"too many restarts"}])");
   const std::string table = render_status_table(services, false);
-  CHECK(table ==
-        "NAME    STATE    PID  UPTIME  RESTARTS  LAST EXIT           HEALTH     REASON\n"
-        "web     running  42   1m15s   2         -                   -\n"
-        "worker  fatal    -    -       10        exited with code 3  unhealthy  too many restarts\n");
+  CHECK(
+      table ==
+      "NAME    STATE    PID  UPTIME  RESTARTS  LAST EXIT           HEALTH     REASON\n"
+      "web     running  42   1m15s   2         -                   -\n"
+      "worker  fatal    -    -       10        exited with code 3  unhealthy  too many restarts\n");
 }
 
 TEST_CASE("colors appear only when asked for") {

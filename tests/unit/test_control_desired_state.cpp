@@ -22,7 +22,7 @@ struct TempDir {
   std::string path;
 };
 
-}  // namespace
+} // namespace
 
 TEST_CASE("the stopped services survive a save and a load") {
   TempDir dir;
@@ -58,8 +58,10 @@ TEST_CASE("saving into a missing directory says why") {
 }
 
 TEST_CASE("the default socket is control.sock in the state directory") {
-  CHECK(socket_path_for("/srv/app/stack.lua", "/srv/app/.luvsup", "") == "/srv/app/.luvsup/control.sock");
-  CHECK(socket_path_for("/srv/app/stack.lua", "/srv/app/.luvsup", "/run/app.sock") == "/run/app.sock");
+  CHECK(socket_path_for("/srv/app/stack.lua", "/srv/app/.luvsup", "") ==
+        "/srv/app/.luvsup/control.sock");
+  CHECK(socket_path_for("/srv/app/stack.lua", "/srv/app/.luvsup", "/run/app.sock") ==
+        "/run/app.sock");
 }
 
 TEST_CASE("a socket path over 107 bytes falls back to a short one keyed by the stack") {
@@ -70,7 +72,8 @@ TEST_CASE("a socket path over 107 bytes falls back to a short one keyed by the s
   CHECK(a.starts_with("/tmp/luvsup-" + std::to_string(::getuid()) + "/"));
   CHECK(a.ends_with(".sock"));
   CHECK(a != b);
-  CHECK(socket_path_for("/srv/a/stack.lua", deep, std::string(108, 'x')).size() <= k_max_socket_path);
+  CHECK(socket_path_for("/srv/a/stack.lua", deep, std::string(108, 'x')).size() <=
+        k_max_socket_path);
   const std::string exact(107, 'x');
   CHECK(socket_path_for("/srv/a/stack.lua", "/x", exact) == exact);
 }
@@ -91,7 +94,7 @@ TEST_CASE("the socket directory is created private and tightened when it exists"
 TEST_CASE("a socket directory owned by someone else is refused") {
   TempDir dir;
   if (::geteuid() != 0) {
-    return;  // only root can hand a directory to another uid
+    return; // only root can hand a directory to another uid
   }
   const std::string sub = dir.path + "/theirs";
   std::filesystem::create_directory(sub);

@@ -22,7 +22,7 @@ Request request_of(std::string_view line) {
   return std::get<Request>(parsed);
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("a status request names services and echoes its id") {
   const Request r = request_of(R"({"v":1,"id":7,"cmd":"status","services":["web","db"]})");
@@ -44,7 +44,8 @@ TEST_CASE("string ids are echoed as they came") {
 TEST_CASE("stop, start and restart take names or all, never both or neither") {
   CHECK(request_of(R"({"v":1,"cmd":"stop","services":["web"]})").cmd == Cmd::stop);
   CHECK(request_of(R"({"v":1,"cmd":"restart","all":true})").all);
-  CHECK(error_of(R"({"v":1,"cmd":"start"})").find("needs either service names") != std::string::npos);
+  CHECK(error_of(R"({"v":1,"cmd":"start"})").find("needs either service names") !=
+        std::string::npos);
   CHECK(error_of(R"({"v":1,"cmd":"start","all":true,"services":["a"]})").find("needs either") !=
         std::string::npos);
   CHECK(error_of(R"({"v":1,"cmd":"stop","all":"yes"})") == "'all' expects true or false");
@@ -115,8 +116,8 @@ TEST_CASE("ids that are neither integers nor strings are refused") {
 }
 
 TEST_CASE("a request longer than the cap is refused before parsing") {
-  const std::string huge = R"({"v":1,"cmd":"status","services":[")" +
-                           std::string(k_max_request, 'x') + R"("]})";
+  const std::string huge =
+      R"({"v":1,"cmd":"status","services":[")" + std::string(k_max_request, 'x') + R"("]})";
   CHECK(error_of(huge).find("request too long") == 0);
 }
 

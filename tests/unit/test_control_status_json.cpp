@@ -32,7 +32,7 @@ struct Fixture {
   }
 };
 
-}  // namespace
+} // namespace
 
 TEST_CASE_FIXTURE(Fixture, "a running service shows its pid, uptime and an empty health object") {
   supervisor.add(make_spec("web"));
@@ -68,7 +68,8 @@ TEST_CASE_FIXTURE(Fixture, "the last exit describes how the process ended") {
   CHECK(s["last_exit"]["description"].get<std::string>().find("SEGV") != std::string::npos);
 }
 
-TEST_CASE_FIXTURE(Fixture, "a service held down by a stop says so and is not pulled in by a dependent") {
+TEST_CASE_FIXTURE(Fixture,
+                  "a service held down by a stop says so and is not pulled in by a dependent") {
   supervisor.add(make_spec("db"));
   supervisor.add(make_spec("web", {"db"}));
   supervisor.hold_down("db", true);

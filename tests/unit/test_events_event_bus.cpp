@@ -40,7 +40,7 @@ events::LogLine line(std::string_view payload) {
   return events::LogLine{"web", "2026-01-01T00:00:00.000", "", '|', payload};
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("every subscriber gets every state change and log line") {
   events::EventBus bus;
@@ -73,7 +73,7 @@ TEST_CASE("a subscriber that stops reading is dropped once its backlog passes th
   CHECK(bus.subscriber_count() == 1);
   CHECK(bus.dropped_count() == 1);
   bus.publish(line("later"));
-  CHECK(slow.lines.size() == 3);  // nothing after the drop
+  CHECK(slow.lines.size() == 3); // nothing after the drop
   CHECK(fast.lines.size() == 4);
 }
 
@@ -95,7 +95,10 @@ TEST_CASE("unsubscribing during a delivery is safe for the others") {
   bus.subscribe(&a);
   bus.subscribe(&b);
   bus.subscribe(&c);
-  a.on_line = [&] { bus.unsubscribe(&b); bus.unsubscribe(&a); };
+  a.on_line = [&] {
+    bus.unsubscribe(&b);
+    bus.unsubscribe(&a);
+  };
   bus.publish(line("one"));
   CHECK(a.lines.size() == 1);
   CHECK(b.lines.empty());
