@@ -24,6 +24,25 @@ void StartupWatch::begin() {
   check();
 }
 
+bool StartupWatch::blocked(const core::Service& service, int depth) const {
+  // A dependency that gave up or was stopped by the user will not come up by
+  // itself: its dependents wait for an operator, not for time.
+  if (service.state() == core::ProcState::fatal ||
+      (service.state() == core::ProcState::stopped && m_supervisor.held_down(service))) {
+    return true;
+  }
+  if (service.state() != core::ProcState::starting || depth > 64) {
+    return false;
+  }
+  for (const auto& dep : service.spec().depends_on) {
+    const core::Service* other = m_supervisor.find(dep.name);
+    if (other != nullptr && !other->started() && blocked(*other, depth + 1)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void StartupWatch::check() {
   if (!m_begun || !m_done) {
     return;
@@ -32,10 +51,17 @@ void StartupWatch::check() {
   int completed = 0;
   std::string failed;
   int failed_count = 0;
+  std::string waiting;
+  int waiting_count = 0;
   for (const core::Service* service : m_watched) {
     switch (service->state()) {
     case core::ProcState::starting:
-      return; // not there yet
+      if (!blocked(*service, 0)) {
+        return; // not there yet
+      }
+      ++waiting_count;
+      waiting += (waiting.empty() ? "" : ", ") + service->name();
+      break;
     case core::ProcState::running:
       ++running;
       break;
@@ -60,6 +86,10 @@ void StartupWatch::check() {
   }
   if (failed_count > 0) {
     summary += fmt::format(", {} failed ({})", failed_count, failed);
+  }
+  if (waiting_count > 0) {
+    summary += fmt::format(", {} waiting for a stopped or failed dependency ({})", waiting_count,
+                           waiting);
   }
   auto done = std::move(m_done);
   m_done = nullptr;

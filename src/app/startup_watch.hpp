@@ -1,5 +1,6 @@
 // Knows when the stack has come up: every service that was wanted up when
-// the watch began has left `starting` (it runs, completed, or failed). Used
+// the watch began has left `starting` (it runs, completed, or failed) or
+// waits on a dependency that failed or was stopped by the user. Used
 // by `run --detach` to tell the waiting parent; an event stream subscriber.
 #pragma once
 
@@ -30,6 +31,8 @@ public:
 
 private:
   void check();
+  // Whether `service` waits on a dependency that will not start by itself.
+  bool blocked(const core::Service& service, int depth) const;
 
   events::EventBus& m_bus;
   const core::Supervisor& m_supervisor;

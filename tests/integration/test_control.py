@@ -469,3 +469,22 @@ def test_commands_still_find_luvsup_while_the_stack_file_is_broken(t):
     check(proc.returncode == 0 and "web" in proc.stdout, proc.stdout + proc.stderr)
     check(run.stop() == 0, "clean shutdown")
 
+
+
+def test_run_detach_does_not_wait_for_a_service_blocked_by_a_stopped_dependency(t):
+    t.stack('''
+service "db" { cmd = { "sleep", "1000" } }
+service "web" { cmd = { "sleep", "1000" }, depends_on = { "db" } }
+''')
+    os.makedirs(t.file(".luvsup"))
+    t.write(".luvsup/desired.json", '{"v":1,"stopped":["db"]}\n')
+    proc = detach(t)
+    try:
+        check(proc.returncode == 0, proc.stdout + proc.stderr)
+        check("0 services running, 1 waiting for a stopped or failed dependency (web)" in proc.stdout,
+              proc.stdout)
+        web = status(t)["web"]
+        check(web["state"] == "starting" and "waiting for db (started), stopped by the user"
+              in web["reason"], web)
+    finally:
+        ctl(t, "shutdown")
