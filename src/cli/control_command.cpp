@@ -169,11 +169,15 @@ int control_command(const ControlArgs& args) {
     }
   }
   auto& client = std::get<ControlClient>(connected);
-  if (!client.send(make_request(args))) {
-    fmt::print(stderr, "luvsup: cannot send to {}: {}\n", shown(path), client.error());
+  const bool sent = client.send(make_request(args));
+  const std::string send_error = client.error();
+  // A refused client may find the connection closed before it sends; the
+  // refusal is still there to read.
+  auto reply = client.next();
+  if (!sent && (!reply || reply->value("ok", false))) {
+    fmt::print(stderr, "luvsup: cannot send to {}: {}\n", shown(path), send_error);
     return app::k_exit_failure;
   }
-  auto reply = client.next();
   if (!reply) {
     fmt::print(stderr, "luvsup: no reply from {}{}\n", shown(path),
                client.error().empty() ? " (luvsup closed the connection)" : ": " + client.error());

@@ -29,7 +29,7 @@ const char* usage_text() {
          "  --detach          run in the background; return once the stack is up\n"
          "  -s SOCKET         the control socket (default <state_dir>/control.sock)\n"
          "\n"
-         "See luvsup(1) and luvsup-stack(5).\n";
+         "See luvsup(1), luvsup-stack(5) and luvsup-control(7).\n";
 }
 
 std::variant<Options, UsageError> parse_options(int argc, char** argv) {
