@@ -82,7 +82,7 @@ int logs(ControlClient& client, const json& reply, const ControlArgs& args) {
     for (const char* key : {"file", "stderr_file"}) {
       const std::string path = file.value(key, "");
       if (!path.empty()) {
-        tails.emplace_back(service, tail_file(path, static_cast<size_t>(args.lines)));
+        tails.emplace_back(service, tail_log(path, static_cast<size_t>(args.lines)));
       }
     }
   }

@@ -50,6 +50,15 @@ std::vector<std::string> tail_file(const std::string& path, size_t n) {
   return lines;
 }
 
+std::vector<std::string> tail_log(const std::string& path, size_t n) {
+  std::vector<std::string> lines = tail_file(path, n);
+  if (lines.size() < n) {
+    std::vector<std::string> older = tail_file(path + ".1", n - lines.size());
+    lines.insert(lines.begin(), older.begin(), older.end());
+  }
+  return lines;
+}
+
 std::vector<TailLine>
 merge_tails(const std::vector<std::pair<std::string, std::vector<std::string>>>& tails, size_t n) {
   std::vector<TailLine> merged;

@@ -16,6 +16,10 @@ struct TailLine {
 // missing), read backwards from its end.
 std::vector<std::string> tail_file(const std::string& path, size_t n);
 
+// The last `n` records of a log that rotates: the file, then its newest
+// rotated copy (path.1) when the file holds fewer than n.
+std::vector<std::string> tail_log(const std::string& path, size_t n);
+
 // Merges per-service tails by the records' timestamps (stable within a
 // service) and keeps the last `n` overall.
 std::vector<TailLine>

@@ -69,6 +69,18 @@ TEST_CASE("an unterminated last record is shown") {
   CHECK(lines[1] == record(2, "b"));
 }
 
+TEST_CASE("a short log is completed from its newest rotated copy") {
+  TempFile file;
+  std::ofstream(file.path + ".1") << record(1, "old1") << "\n" << record(2, "old2") << "\n";
+  std::ofstream(file.path) << record(3, "new3") << "\n";
+  auto lines = tail_log(file.path, 2);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == record(2, "old2"));
+  CHECK(lines[1] == record(3, "new3"));
+  CHECK(tail_log(file.path, 1) == std::vector<std::string>{record(3, "new3")});
+  std::remove((file.path + ".1").c_str());
+}
+
 TEST_CASE("tails of several services interleave by timestamp and keep the last n") {
   auto merged = merge_tails({{"web", {record(1, "w1"), record(4, "w4")}},
                              {"db", {record(2, "d2"), record(3, "d3"), record(5, "d5")}}},
