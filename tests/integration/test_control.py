@@ -131,7 +131,8 @@ def test_pid_and_signal_reach_the_main_process(t):
     web = wait_state(t, "web", "running")
     proc = ctl(t, "pid", "web")
     check(proc.returncode == 0 and proc.stdout.strip() == str(web["pid"]), proc.stdout + proc.stderr)
-    run.wait_log(r"web: started")
+    # The shell has set its trap once it prints (a USR1 before would kill it).
+    t.wait_file("logs/web.log", lambda text: "web says hi" in text)
     proc = ctl(t, "signal", "web", "USR1")
     check(proc.returncode == 0 and f"(pid {web['pid']})" in proc.stdout, proc.stdout + proc.stderr)
     t.wait_file("usr1.txt", lambda text: "got USR1" in text)
@@ -435,8 +436,13 @@ service "broken" {{ cmd = {{ "/nonexistent/binary" }} }}
         check(os.getsid(daemon_pid) != daemon_pid, "not a session leader: it cannot get a terminal")
         # The subreaper flag is set in the final process: the orphan is its child.
         orphan = int(t.wait_file("daemon.pid", lambda text: text.strip().isdigit()).strip())
-        with open(f"/proc/{orphan}/stat") as f:
-            check(int(f.read().rsplit(")", 1)[1].split()[1]) == daemon_pid, "adopted by luvsup")
+
+        def parent_of_orphan():
+            with open(f"/proc/{orphan}/stat") as f:
+                return int(f.read().rsplit(")", 1)[1].split()[1])
+
+        # Its parent exits just after the pid file appears; then luvsup adopts it.
+        wait_until(lambda: parent_of_orphan() == daemon_pid, what="luvsup to adopt the orphan")
         log = t.wait_file("logs/luvsup.log", lambda text: "db: started" in text)
         check("control socket:" in log, log)
     finally:
