@@ -106,6 +106,38 @@ int logs(ControlClient& client, const json& reply, const ControlArgs& args) {
   return app::k_exit_failure;
 }
 
+// `stop` returns once every service it stopped has no process left (the stop
+// timeout and SIGKILL bound the wait), so a script can rely on it.
+int wait_stopped(ControlClient& client, const json& reply) {
+  json names = json::array();
+  for (const auto& s : reply.value("services", json::array())) {
+    names.push_back(s.value("name", ""));
+  }
+  const json request = {{"v", 1}, {"id", 2}, {"cmd", "status"}, {"services", names}};
+  useconds_t pause = 10000;
+  for (;;) {
+    if (!client.send(request)) {
+      break;
+    }
+    auto status = client.next();
+    if (!status || !status->value("ok", false)) {
+      break;
+    }
+    bool busy = false;
+    for (const auto& s : status->value("services", json::array())) {
+      const std::string state = s.value("state", "");
+      busy = busy || state == "stopping" || state == "running";
+    }
+    if (!busy) {
+      return app::k_exit_ok;
+    }
+    ::usleep(pause);
+    pause = std::min<useconds_t>(pause * 2, 200000);
+  }
+  fmt::print(stderr, "luvsup: lost the connection while waiting for the stop\n");
+  return app::k_exit_failure;
+}
+
 int report(ControlClient& client, const json& reply, const ControlArgs& args) {
   const std::string& cmd = args.command;
   if (cmd == "status") {
@@ -118,6 +150,9 @@ int report(ControlClient& client, const json& reply, const ControlArgs& args) {
   } else if (cmd == "start" || cmd == "stop" || cmd == "restart") {
     for (const auto& s : reply.value("services", json::array())) {
       fmt::print("{}: {}\n", s.value("name", ""), s.value("state", ""));
+    }
+    if (cmd == "stop") {
+      return wait_stopped(client, reply);
     }
   } else if (cmd == "pid") {
     fmt::print("{}\n", reply.value("pid", 0));

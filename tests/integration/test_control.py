@@ -104,7 +104,8 @@ service "crasher" {{ cmd = "exit 1", {FAST} }}
     wait_state(t, "web", "running")
     proc = ctl(t, "stop", "web")
     check(proc.returncode == 0 and "web: stopping" in proc.stdout, proc.stdout + proc.stderr)
-    web = wait_state(t, "web", "stopped")
+    web = status(t)["web"]
+    check(web["state"] == "stopped", f"stop returns once the service has stopped: {web}")
     check(web["held_down"] and web["wanted"] == "down", web)
     check("stopped by the user" in web["reason"], web)
     # Time passes (the crasher restarts five more times): web stays down.
