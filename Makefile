@@ -7,6 +7,8 @@
 #   make install PREFIX=/usr/local
 #   make lint          mandoc -Tlint on the man pages
 #   make bench         luvsup side by side with supervisord, PM2, runit and s6 (ARGS=--quick)
+#   make fuzz          build build-fuzz/fuzz_control_request (clang, libFuzzer)
+#   make fuzz-run      run it on tests/fuzz/control_request for FUZZ_SECONDS
 
 PREFIX    ?= /usr/local
 BUILD     ?= build
@@ -45,7 +47,8 @@ UNIT_OBJS := $(UNIT_SRCS:%.cpp=$(BUILD)/obj/%.o)
 TEST_HELPER_SRCS := $(shell find tests/helpers -name '*.c' 2>/dev/null | sort)
 TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
-.PHONY: all deps test-deps unit-tests test check-asan demo install uninstall lint format clean bench
+.PHONY: all deps test-deps unit-tests test check-asan demo install uninstall lint format clean \
+        bench fuzz fuzz-run
 
 all: deps $(BUILD)/luvsup
 
@@ -103,15 +106,38 @@ demo: test-deps all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/luvsup \
-	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	  $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 755 $(BUILD)/luvsup $(DESTDIR)$(PREFIX)/bin/luvsup
 	cp -R lua recipes $(DESTDIR)$(PREFIX)/share/luvsup/
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/bin/luvsup $(DESTDIR)$(PREFIX)/share/luvsup
-	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/luvsup.1 $(DESTDIR)$(PREFIX)/share/man/man5/luvsup-stack.5
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/luvsup.1 $(DESTDIR)$(PREFIX)/share/man/man5/luvsup-stack.5 \
+	  $(DESTDIR)$(PREFIX)/share/man/man7/luvsup-control.7
+
+# The control request parser under libFuzzer, ASan and UBSan. Not part of
+# `make test`. `make fuzz-run` starts from the seeds in tests/fuzz/control_request
+# and keeps what it finds in build-fuzz/corpus.
+FUZZ_CXX     ?= clang++-14
+FUZZ_SECONDS ?= 120
+FUZZ_BUILD   := build-fuzz
+FUZZ_SRCS    := tests/fuzz/fuzz_control_request.cpp src/control/request.cpp
+
+fuzz: $(FUZZ_BUILD)/fuzz_control_request
+
+$(FUZZ_BUILD)/fuzz_control_request: $(FUZZ_SRCS) src/control/request.hpp
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) -std=c++20 -O1 -g -Isrc -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined -o $@ $(FUZZ_SRCS)
+
+fuzz-run: fuzz
+	@mkdir -p $(FUZZ_BUILD)/corpus
+	$(FUZZ_BUILD)/fuzz_control_request -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -timeout=10 $(FUZZ_BUILD)/corpus tests/fuzz/control_request
 
 # Installs the peers it needs (apt-get, npm into bench/work) and writes
 # bench/RESULTS.md; see bench/README.md.
@@ -125,6 +151,6 @@ format:
 	clang-format -i $$(find src tests/unit -name '*.cpp' -o -name '*.hpp')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/obj/src/main.d

@@ -1,5 +1,6 @@
 // luvsup: a process supervisor with a Lua core. See luvsup(1).
 #include "app/commands.hpp"
+#include "cli/control_command.hpp"
 #include "cli/options.hpp"
 
 #include <fmt/format.h>
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   switch (options.command) {
   case cli::Command::run: return app::run_command(options);
   case cli::Command::check: return app::check_command(options);
+  case cli::Command::control: return cli::control_command(options.control);
   case cli::Command::version: fmt::print("luvsup {}\n", LUVSUP_VERSION); return app::k_exit_ok;
   case cli::Command::help: fmt::print("{}", cli::usage_text()); return app::k_exit_ok;
   }

@@ -79,6 +79,7 @@ M.schema = spec.schema
 ---@field name? string stack name (default: the stack file's name without ".lua")
 ---@field logs? string log directory (default "logs" beside the stack file)
 ---@field state_dir? string state directory (default ".luvsup" beside the stack file)
+---@field control? string control socket (default "<state_dir>/control.sock")
 ---@field defaults? ServiceDef keys applied to every service that does not set them
 
 local DslError = { __tostring = function(e) return e.message end }
@@ -167,7 +168,7 @@ function Loader:stack(def, line)
         util.did_you_mean(tostring(k), spec.schema.stack, { log = "logs", log_dir = "logs", state = "state_dir" })))
     end
   end
-  for _, k in ipairs { "name", "logs", "state_dir" } do
+  for _, k in ipairs { "name", "logs", "state_dir", "control" } do
     if def[k] ~= nil and (type(def[k]) ~= "string" or def[k] == "") then
       bad(k, "expects a non-empty string, got " .. type(def[k]))
     end
@@ -260,6 +261,7 @@ function Loader:finish()
   self.name = def.name or util.stem(self.path)
   self.log_dir = util.resolve(self.dir, def.logs or "logs")
   self.state_dir = util.resolve(self.dir, def.state_dir or ".luvsup")
+  self.control = def.control and util.resolve(self.dir, def.control) or ""
   self.defaults = def.defaults or {}
   local services, checks = {}, {}
   for i, entry in ipairs(self.services) do
@@ -283,7 +285,7 @@ function Loader:finish()
   end
   return {
     name = self.name, file = self.path, dir = self.dir, log_dir = self.log_dir,
-    state_dir = self.state_dir, services = services, loaded_files = files,
+    state_dir = self.state_dir, control = self.control, services = services, loaded_files = files,
   }
 end
 

@@ -18,7 +18,7 @@ M.schema = {
   service = { "cmd", "cwd", "env", "env_file", "user", "group", "umask", "limits", "stdin",
     "success_codes", "depends_on", "restart", "stop", "log", "autostart", "oneshot", "health", "ready",
     "watchdog", "start_timeout", "on_unhealthy" },
-  stack = { "name", "logs", "state_dir", "defaults" },
+  stack = { "name", "logs", "state_dir", "control", "defaults" },
   log = { "file", "stderr", "max_size", "keep", "max_line", "stall_timeout" },
   stop = { "signal", "timeout" },
   limits = { "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice",

@@ -9,6 +9,8 @@ namespace luvsup::app {
 inline constexpr int k_exit_ok = 0;
 inline constexpr int k_exit_failure = 1;
 inline constexpr int k_exit_usage = 2;
+inline constexpr int k_exit_not_running = 3;  // control commands: no luvsup serves the socket
+inline constexpr int k_exit_denied = 4;       // control commands: the socket refused this user
 
 // `luvsup run`: supervise the stack until SIGINT/SIGTERM; 0 when the shutdown
 // was clean (nothing had to be SIGKILLed), 1 otherwise or when the stack does

@@ -10,6 +10,7 @@
 // last() for the status.
 #pragma once
 
+#include "core/last_reload.hpp"
 #include "core/platform.hpp"
 #include "core/supervisor.hpp"
 #include "lua/stack_loader.hpp"
@@ -34,14 +35,7 @@ struct ReloadOutcome {
   std::string message;  // the log line: "reload: +web ..." or the load error
 };
 
-// "last reload: failed, why, when", for the status.
-struct LastReload {
-  bool attempted = false;  // no reload yet
-  bool ok = false;
-  std::string trigger;     // "file change", "SIGHUP", "luvsup reload"
-  std::string message;     // the applied plan's log line, or the load error (file:line first)
-  double wall_time = 0;    // seconds since the epoch
-};
+using core::LastReload;
 
 class Reloader {
 public:

@@ -1,11 +1,16 @@
 #include "app/commands.hpp"
+#include "app/detach.hpp"
 #include "app/instance_lock.hpp"
 #include "app/own_log.hpp"
 #include "app/reloader.hpp"
+#include "app/startup_watch.hpp"
 #include "app/stack_validation.hpp"
 #include "app/stack_watcher.hpp"
 #include "app/uv_platform.hpp"
+#include "control/control_plane.hpp"
+#include "control/socket_path.hpp"
 #include "core/supervisor.hpp"
+#include "events/event_bus.hpp"
 #include "log/console_view.hpp"
 #include "process/fd_limit.hpp"
 #include "process/leftovers.hpp"
@@ -22,6 +27,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 
 namespace luvsup::app {
@@ -53,7 +59,8 @@ bool has_controlling_terminal() {
 struct Session {
   Session(uv_loop_t* loop, const OrderedStack& stack, const cli::Options& options,
           std::vector<core::ResourceLimit> base_limits)
-      : console(!options.quiet && isatty(STDOUT_FILENO)
+      : bus(),
+        console(!options.quiet && isatty(STDOUT_FILENO)
                     ? std::make_unique<log::ConsoleView>(loop, STDOUT_FILENO, options.color)
                     : nullptr),
         platform(loop, process::stack_hash(stack.definition.file), stack.definition.state_dir,
@@ -64,8 +71,11 @@ struct Session {
           if (!platform.claim_exit(pid, status)) {
             supervisor.on_process_exit(pid, status);
           }
-        }) {}
+        }) {
+    platform.set_event_bus(&bus);
+  }
 
+  events::EventBus bus;  // first: service logs publish into it until the platform is gone
   std::unique_ptr<log::ConsoleView> console;
   UvPlatform platform;
   core::Supervisor supervisor;
@@ -73,7 +83,15 @@ struct Session {
   std::unique_ptr<StackWatcher> watcher;  // null with --no-watch
   process::Reaper reaper;
   std::vector<std::unique_ptr<uv::Signal>> signals;
+  std::unique_ptr<control::ControlPlane> control;
 };
+
+std::string control_socket(const cli::Options& options, const lua::StackDefinition& definition) {
+  const std::string configured =
+      options.socket.empty() ? definition.control_socket
+                             : std::filesystem::absolute(options.socket).lexically_normal().string();
+  return control::socket_path_for(definition.file, definition.state_dir, configured);
+}
 
 }  // namespace
 
@@ -86,9 +104,19 @@ int run_command(const cli::Options& options) {
   auto& stack = std::get<OrderedStack>(checked);
   auto& definition = stack.definition;
 
+  DetachReport report;
+  if (options.detach) {
+    auto detached = detach(definition.log_dir + "/luvsup.log");
+    if (auto* code = std::get_if<int>(&detached)) {
+      return *code;  // the original process, after the background one reported
+    }
+    report = std::move(std::get<Detached>(detached).report);
+  }
+
   auto lock = InstanceLock::acquire(definition.state_dir);
   if (auto* error = std::get_if<std::string>(&lock)) {
     fmt::print(stderr, "luvsup: {}: {}\n", options.stack_file, *error);
+    report.failed(fmt::format("{}: {}", options.stack_file, *error));
     return k_exit_failure;
   }
 
@@ -109,6 +137,7 @@ int run_command(const cli::Options& options) {
   uv_loop_init(&loop);
   bool clean = false;
   bool logs_stuck = false;
+  bool control_failed = false;
   // A log write stuck on a hung disk may hold output for its stall timeout
   // and no longer: neither the shutdown flush nor the final close pass (which
   // writes what the closing pipes still held) waits for it beyond that. Set
@@ -183,9 +212,42 @@ int run_command(const cli::Options& options) {
       }
     }));
 
-    supervisor.start_all();
-    uv_run(&loop, UV_RUN_DEFAULT);
-    exit_if_logs_stuck();
+    auto plane = control::ControlPlane::open(&loop, definition, control_socket(options, definition),
+                                             supervisor, session.platform, session.bus,
+                                             control::StackActions{
+                                                 begin_shutdown,
+                                                 [&] {
+                                                   const ReloadOutcome outcome =
+                                                       reloader.reload("luvsup reload");
+                                                   core::LastReload done;
+                                                   done.attempted = true;
+                                                   done.ok = outcome.status == ReloadStatus::applied;
+                                                   done.trigger = "luvsup reload";
+                                                   done.message = outcome.message;
+                                                   return done;
+                                                 },
+                                                 [&]() -> const core::LastReload& {
+                                                   return reloader.last();
+                                                 }});
+    if (auto* error = std::get_if<std::string>(&plane)) {
+      spdlog::error("control socket: {}", *error);
+      report.failed("control socket: " + *error);
+      control_failed = true;
+    } else {
+      session.control = std::move(std::get<std::unique_ptr<control::ControlPlane>>(plane));
+      StartupWatch startup(session.bus, supervisor, [&](const std::string& summary) {
+        report.up(fmt::format("luvsup: stack '{}' is up in the background (pid {}): {}; "
+                              "control socket {}, log {}/luvsup.log",
+                              definition.name, ::getpid(), summary,
+                              session.control->socket_path(), definition.log_dir));
+      });
+      supervisor.start_all();
+      if (report.pending()) {
+        startup.begin();
+      }
+      uv_run(&loop, UV_RUN_DEFAULT);
+      exit_if_logs_stuck();
+    }
   }
   // Run the close callbacks of every handle the session owned, and the last
   // log writes; the deadline does not keep the loop alive by itself.
@@ -196,6 +258,10 @@ int run_command(const cli::Options& options) {
   flush_deadline.reset();
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
+  if (control_failed) {
+    stop_own_log();
+    return k_exit_failure;
+  }
   spdlog::info(clean ? "stack stopped" : "stack stopped; some services had to be killed");
   stop_own_log();
   return clean ? k_exit_ok : k_exit_failure;

@@ -67,6 +67,7 @@ log::ServiceOutput& UvPlatform::output_of(const core::ServiceSpec& spec) {
   auto& slot = m_outputs[spec.name];
   if (!slot) {
     slot = std::make_unique<log::ServiceOutput>(m_loop, spec.name, spec.log, m_console);
+    slot->set_event_bus(m_events);
   } else {
     slot->update(spec.log);
   }
@@ -183,6 +184,13 @@ void UvPlatform::save_records() {
       spdlog::warn("cannot save pid records: {}", *error);
     }
   });
+}
+
+void UvPlatform::set_event_bus(events::EventBus* bus) {
+  m_events = bus;
+  for (auto& [name, output] : m_outputs) {
+    output->set_event_bus(bus);
+  }
 }
 
 void UvPlatform::flush_logs(std::function<void()> done) {

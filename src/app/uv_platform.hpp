@@ -43,6 +43,9 @@ public:
   // supervisor (false). The Reaper's callback asks here first.
   bool claim_exit(pid_t pid, const core::ExitStatus& status);
 
+  // Service output is published to `bus` too (null: not published).
+  void set_event_bus(events::EventBus* bus);
+
   // Calls `done` once every service log has written what it holds.
   void flush_logs(std::function<void()> done);
 
@@ -57,6 +60,7 @@ private:
   process::PidRecords m_records;
   std::vector<core::ResourceLimit> m_base_limits;
   log::ConsoleView* m_console;
+  events::EventBus* m_events = nullptr;
   std::map<std::string, std::unique_ptr<log::ServiceOutput>> m_outputs;
   uv::Timer m_save_timer;
   std::optional<process::ServiceCgroups> m_cgroups;  // empty: the environment tag alone

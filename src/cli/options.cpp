@@ -8,20 +8,30 @@
 namespace luvsup::cli {
 
 const char* usage_text() {
-  return "usage: luvsup run [--quiet] [--no-color] [--no-watch] [--log-level LEVEL] [STACK]\n"
+  return "usage: luvsup run [--quiet] [--no-color] [--no-watch] [--log-level LEVEL] [--detach]\n"
+         "                  [-s SOCKET] [STACK]\n"
          "       luvsup check [STACK]\n"
+         "       luvsup status [NAME...] [--json]\n"
+         "       luvsup start|stop|restart NAME... | --all\n"
+         "       luvsup logs [-f] [-n N] [NAME...]\n"
+         "       luvsup reload | shutdown | pid NAME | signal NAME SIG\n"
          "       luvsup --version | --help\n"
          "\n"
          "  run     start every service of STACK (default ./stack.lua) and supervise it;\n"
          "          SIGINT or SIGTERM stops the stack in reverse dependency order\n"
          "  check   validate STACK and print its services in start order\n"
+         "  status, start, stop, restart, logs, reload, shutdown, pid, signal:\n"
+         "          control a running luvsup through its socket, found from -s SOCKET,\n"
+         "          $LUVSUP_SOCKET or the stack file (-f/--file STACK, default ./stack.lua)\n"
          "\n"
          "  --quiet           do not show service output in the terminal\n"
          "  --no-color        no colors in the terminal\n"
          "  --no-watch        do not reload when a file of the stack changes\n"
          "  --log-level LEVEL trace, debug, info (default), warn, error or off\n"
+         "  --detach          run in the background; return once the stack is up\n"
+         "  -s SOCKET         the control socket (default <state_dir>/control.sock)\n"
          "\n"
-         "See luvsup(1) and luvsup-stack(5).\n";
+         "See luvsup(1), luvsup-stack(5) and luvsup-control(7).\n";
 }
 
 std::variant<Options, UsageError> parse_options(int argc, char** argv) {
@@ -37,6 +47,13 @@ std::variant<Options, UsageError> parse_options(int argc, char** argv) {
   }
   if (command == "--version" || command == "version") {
     options.command = Command::version;
+    return options;
+  }
+  if (is_control_command(command)) {
+    options.command = Command::control;
+    if (auto error = parse_control_args(command, {args.begin() + 1, args.end()}, options.control)) {
+      return UsageError{*error};
+    }
     return options;
   }
   if (command == "run") {
@@ -55,6 +72,13 @@ std::variant<Options, UsageError> parse_options(int argc, char** argv) {
       options.color = false;
     } else if (arg == "--no-watch") {
       options.watch = false;
+    } else if (options.command == Command::run && arg == "--detach") {
+      options.detach = true;
+    } else if (options.command == Command::run && (arg == "-s" || arg == "--socket")) {
+      if (i + 1 >= args.size()) {
+        return UsageError{std::string(arg) + " needs a socket path"};
+      }
+      options.socket = std::string(args[++i]);
     } else if (arg == "--log-level" || arg.starts_with("--log-level=")) {
       std::string_view value;
       if (arg == "--log-level") {

@@ -1,6 +1,8 @@
 // Command-line parsing for `luvsup COMMAND [OPTIONS] [STACK]`.
 #pragma once
 
+#include "cli/control_options.hpp"
+
 #include <spdlog/common.h>
 
 #include <string>
@@ -8,7 +10,7 @@
 
 namespace luvsup::cli {
 
-enum class Command { run, check, help, version };
+enum class Command { run, check, help, version, control };
 
 struct Options {
   Command command = Command::help;
@@ -17,6 +19,9 @@ struct Options {
   bool quiet = false;     // run: no service output in the terminal
   bool color = true;      // run: colors when the output is a terminal
   bool watch = true;      // run: reload when a file of the stack changes
+  bool detach = false;    // run: in the background once the stack is up
+  std::string socket;     // run: -s PATH, the control socket (empty: the stack's)
+  ControlArgs control;    // the control commands (status, stop, ...)
 };
 
 struct UsageError {

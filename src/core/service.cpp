@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <utility>
 
 namespace luvsup::core {
 
@@ -216,7 +217,10 @@ void Service::set_state(ProcState state) {
   if (m_state == ProcState::starting || m_state == ProcState::blocked) {
     m_start_timer->stop();
   }
-  m_state = state;
+  const ProcState from = std::exchange(m_state, state);
+  if (m_state_observer) {
+    m_state_observer(*this, from);
+  }
 }
 
 void Service::begin_start() {

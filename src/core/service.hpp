@@ -87,6 +87,10 @@ public:
   // Applies one event through the transition table.
   void handle(ServiceEvent event);
 
+  // Called after every state change with the state it left (the event stream).
+  using StateObserver = std::function<void(const Service&, ProcState from)>;
+  void set_state_observer(StateObserver observer) { m_state_observer = std::move(observer); }
+
   // Records how the main process ended; the `exited` event reads it.
   void set_exit_status(const ExitStatus& status) { m_exit_status = status; }
 
@@ -108,6 +112,8 @@ public:
   ProcState state() const { return m_state; }
   pid_t pid() const { return m_pid; }
   int restarts() const { return m_restarts; }
+  // Monotonic time (Platform::now) of the last spawn.
+  double started_at() const { return m_started_at; }
   bool wanted_up() const { return m_wanted_up; }
   bool has_process() const { return m_state == ProcState::running || m_state == ProcState::stopping; }
   // Whether the service counts as "started" for dependents.
@@ -185,6 +191,7 @@ private:
   uint64_t m_spec_generation = 0;
   Platform& m_platform;
   std::function<void(Service&, ServiceEvent)> m_post;
+  StateObserver m_state_observer;
 
   ProcState m_state = ProcState::stopped;
   StopIntent m_intent = StopIntent::none;

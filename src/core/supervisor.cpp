@@ -16,6 +16,22 @@ Supervisor::~Supervisor() = default;
 void Supervisor::add(std::shared_ptr<const ServiceSpec> spec) {
   m_services.push_back(std::make_unique<Service>(
       std::move(spec), m_platform, [this](Service& s, ServiceEvent e) { post(s, e); }));
+  m_services.back()->set_state_observer(m_state_observer);
+}
+
+void Supervisor::set_state_observer(Service::StateObserver observer) {
+  m_state_observer = std::move(observer);
+  for (const auto& service : m_services) {
+    service->set_state_observer(m_state_observer);
+  }
+}
+
+void Supervisor::hold_down(const std::string& name, bool held) {
+  if (held) {
+    m_held_down.insert(name);
+  } else {
+    m_held_down.erase(name);
+  }
 }
 
 Service* Supervisor::find(std::string_view name) const {
@@ -29,7 +45,7 @@ Service* Supervisor::find(std::string_view name) const {
 
 void Supervisor::start_all() {
   for (const auto& service : m_services) {
-    if (service->spec().autostart) {
+    if (service->spec().autostart && !held_down(*service)) {
       m_queue.emplace_back(service.get(), ServiceEvent::start);
     }
   }
@@ -197,7 +213,7 @@ void Supervisor::evaluate() {
         continue;
       }
       ready = false;
-      if (other->state() == ProcState::stopped) {
+      if (other->state() == ProcState::stopped && !held_down(*other)) {
         m_queue.emplace_back(other, ServiceEvent::start);  // pulled in by a dependent
       }
     }

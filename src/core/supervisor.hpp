@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,14 @@ public:
   void stop(Service& service);
   void restart(Service& service);
 
+  // Every service's state changes go to `observer` (the event stream).
+  void set_state_observer(Service::StateObserver observer);
+  // A service held down was stopped explicitly (luvsup stop): start_all and
+  // dependents do not start it; only an explicit start (which clears the
+  // hold through hold_down(name, false)) does.
+  void hold_down(const std::string& name, bool held);
+  bool held_down(const Service& service) const { return m_held_down.contains(service.name()); }
+
   // The reaper reports every child that exited.
   void on_process_exit(pid_t pid, const ExitStatus& status);
 
@@ -64,6 +73,10 @@ public:
   // on_unhealthy at once with `reason`. Ignored unless it is running.
   void report_health_failure(Service& service, std::string reason);
 
+  // "completed" waits for a one-shot to exit successfully, "healthy" for the
+  // first readiness signal, "started" for the process to run.
+  bool condition_met(const Service& dependency, const std::string& condition) const;
+
   Service* find(std::string_view name) const;
   const std::vector<std::unique_ptr<Service>>& services() const { return m_services; }
   bool shutting_down() const { return m_shutting_down; }
@@ -72,9 +85,6 @@ private:
   void post(Service& service, ServiceEvent event);
   void drain();
   void evaluate();
-  // "completed" waits for a one-shot to exit successfully, "healthy" for the
-  // first readiness signal, "started" for the process to run.
-  bool condition_met(const Service& dependency, const std::string& condition) const;
   // Why `service`, waiting for its dependencies, cannot start now: a
   // dependency is fatal, or start_timeout elapsed; empty when it may wait on.
   std::string blocked_reason(const Service& service) const;
@@ -95,6 +105,8 @@ private:
   std::function<void(bool)> m_on_shutdown_done;
   std::vector<Service*> m_retiring;        // removed by a reload, stopping, dropped when at rest
   std::unique_ptr<Timer> m_drop_timer;      // drops retired services outside their own callbacks
+  Service::StateObserver m_state_observer;
+  std::set<std::string, std::less<>> m_held_down;
 };
 
 }  // namespace luvsup::core

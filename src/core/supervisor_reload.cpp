@@ -25,7 +25,9 @@ bool Supervisor::retiring(const Service& service) const {
 bool Supervisor::explicitly_stopped(const Service& service) const {
   // Every way to stop a service on request clears wanted_up, and nothing else
   // does while the stack runs: a fatal or backed-off service is still wanted.
-  return !service.wanted_up();
+  // A stop through the control socket also holds it down, across restarts of
+  // luvsup, even before it has started.
+  return !service.wanted_up() || held_down(service);
 }
 
 std::string Supervisor::apply_reload(const ReloadPlan& plan,
@@ -48,6 +50,7 @@ std::string Supervisor::apply_reload(const ReloadPlan& plan,
     if (it == m_services.end()) {
       ordered.push_back(std::make_unique<Service>(
           std::move(spec), m_platform, [this](Service& s, ServiceEvent e) { post(s, e); }));
+      ordered.back()->set_state_observer(m_state_observer);
       continue;
     }
     Service* service = it->get();
@@ -70,7 +73,7 @@ std::string Supervisor::apply_reload(const ReloadPlan& plan,
     line += " +" + name;
     Service* service = find(name);
     const bool was_removed = std::find(revived.begin(), revived.end(), service) != revived.end();
-    if (service->spec().autostart || was_removed) {
+    if ((service->spec().autostart || was_removed) && !held_down(*service)) {
       m_queue.emplace_back(service, ServiceEvent::start);
     }
   }

@@ -126,6 +126,9 @@ void ServiceOutput::emit(Stream& stream, std::string_view timestamp, std::string
   if (m_console != nullptr) {
     m_console->line(m_service, payload, stream.is_stderr);
   }
+  if (m_events != nullptr) {
+    m_events->publish(events::LogLine{m_service, timestamp, stream.tag, mark, payload});
+  }
 }
 
 void ServiceOutput::on_data(Stream& stream, std::string_view chunk) {

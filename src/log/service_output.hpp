@@ -13,6 +13,7 @@
 #pragma once
 
 #include "core/service_spec.hpp"
+#include "events/event_bus.hpp"
 #include "log/line_framer.hpp"
 #include "log/log_file_writer.hpp"
 #include "log/pipe_reader.hpp"
@@ -60,6 +61,9 @@ public:
   void flush(std::function<void()> done);
   // True while reading is paused because a log writer is behind.
   [[nodiscard]] bool held_back() const;
+  // Every record written from now on is also published to `bus` (may be
+  // null; must outlive this object).
+  void set_event_bus(events::EventBus* bus) { m_events = bus; }
   // Service bytes dropped so far (failing or stalled disk).
   [[nodiscard]] uint64_t dropped_bytes() const;
 
@@ -82,6 +86,7 @@ private:
   std::unique_ptr<LogFileWriter> m_err_writer; // only with a separate stderr_file
   std::unique_ptr<Stream> m_streams[2];        // stdout (or merged), stderr
   std::function<void()> m_on_closed;
+  events::EventBus* m_events = nullptr;
 };
 
 } // namespace luvsup::log

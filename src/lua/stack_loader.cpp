@@ -176,6 +176,7 @@ void run_dsl(lua_State* L, const std::string& given, const std::string& data_dir
   read_string(L, "name", out.def.name);
   read_string(L, "log_dir", out.def.log_dir);
   read_string(L, "state_dir", out.def.state_dir);
+  read_string(L, "control", out.def.control_socket);
   read_string_list(L, "loaded_files", out.def.loaded_files);
   lua_getglobal(L, "require");
   lua_pushliteral(L, "luvsup.fingerprint");

@@ -23,6 +23,7 @@ struct StackDefinition {
   std::string dir;        // its directory
   std::string log_dir;    // absolute
   std::string state_dir;  // absolute
+  std::string control_socket;  // stack{ control = }, absolute; empty = <state_dir>/control.sock
   std::vector<core::ServiceSpec> services;  // declaration order, validated, restart policy set
   // The stack file, every Lua module it required from its own directory or
   // luvsup's data directory, and every env_file: what a reload watcher watches.

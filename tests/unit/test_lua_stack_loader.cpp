@@ -246,3 +246,20 @@ TEST_CASE("depends_on restart = true reaches the spec, and the same policy hashe
   CHECK(a[0].restart_fingerprint == a[1].restart_fingerprint);
   CHECK(a[0].restart_fingerprint != a[2].restart_fingerprint);  // "always"
 }
+
+TEST_CASE("the control socket key resolves against the stack file's directory") {
+  TempDir dir;
+  StackDefinition def = load_ok(dir.write("sub/stack.lua", R"(
+stack { control = "run/ctl.sock" }
+service "a" { cmd = "x" }
+)"));
+  CHECK(def.control_socket == dir.path() + "/sub/run/ctl.sock");
+  StackDefinition plain = load_ok(dir.write("plain.lua", "service 'a' { cmd = 'x' }\n"));
+  CHECK(plain.control_socket.empty());
+}
+
+TEST_CASE("a control key that is not a string names the key") {
+  const std::string error = load_error("stack { control = 5 }\nservice 'a' { cmd = 'x' }\n");
+  CHECK(error.find(":1: stack: key 'control' expects a non-empty string, got number") !=
+        std::string::npos);
+}

@@ -1,0 +1,19 @@
+// The human view of a status reply: one row per service.
+//
+//   NAME   STATE    PID   UPTIME  RESTARTS  LAST EXIT          HEALTH  REASON
+//   web    running  4242  3m12s   1         exited with code 3 -
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace luvsup::cli {
+
+// `services` is the reply's "services" array; `color` adds ANSI colors.
+std::string render_status_table(const nlohmann::json& services, bool color);
+
+// "5s", "3m12s", "2h05m", "3d04h".
+std::string format_duration(double seconds);
+
+} // namespace luvsup::cli

@@ -1,0 +1,33 @@
+// The status of a stack as JSON: the `status` reply's schema, documented in
+// luvsup-control(7). Built from the supervisor's C++ state alone.
+//
+//   {"name":"web","state":"running","pid":4242,"uptime":12.5,"restarts":1,
+//    "wanted":"up","held_down":false,"reason":null,
+//    "last_exit":{"cause":"crashed","code":3,"signal":null,"core_dumped":false,
+//                 "uptime":0.2,"time":1764579600.5,"description":"exited with code 3"},
+//    "health":{"status":"healthy","since":1764579601.2,"failures":0,"last_error":null,
+//              "latency":0.003,"ready":true}}
+#pragma once
+
+#include "core/last_reload.hpp"
+#include "core/supervisor.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace luvsup::control {
+
+// One service's status; `now` is Platform::now() and `wall_now` the time
+// since the epoch at the same moment.
+nlohmann::json service_status(const core::Supervisor& supervisor, const core::Service& service,
+                              double now, double wall_now);
+
+// The last reload: {"ok":false,"trigger":"file change","message":"stack.lua:3: ...",
+// "time":1764579600.5}, or null when there was none.
+nlohmann::json last_reload_json(const core::LastReload& last);
+
+// Why a service is not up when that needs explaining: a fatal service's
+// reason, or what a starting one waits for ("waiting for db (healthy)").
+// Null when there is nothing to explain.
+nlohmann::json status_reason(const core::Supervisor& supervisor, const core::Service& service);
+
+} // namespace luvsup::control

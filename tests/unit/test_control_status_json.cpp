@@ -1,0 +1,96 @@
+#include "control/status_json.hpp"
+#include "core/supervisor.hpp"
+#include "support/fake_platform.hpp"
+
+#include <doctest/doctest.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+
+using namespace luvsup;
+using nlohmann::json;
+
+namespace {
+
+std::shared_ptr<core::ServiceSpec> make_spec(std::string name, std::vector<std::string> deps = {}) {
+  auto spec = std::make_shared<core::ServiceSpec>();
+  spec->name = std::move(name);
+  spec->argv = {"/bin/true"};
+  for (auto& d : deps) {
+    spec->depends_on.push_back({d, "started"});
+  }
+  spec->restart = std::make_shared<core::DefaultBackoff>();
+  return spec;
+}
+
+struct Fixture {
+  Fixture() { spdlog::set_level(spdlog::level::off); }
+  test::FakePlatform platform;
+  core::Supervisor supervisor{platform};
+  json status(const std::string& name) {
+    return control::service_status(supervisor, *supervisor.find(name), platform.now(), platform.wall_now());
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(Fixture, "a running service shows its pid, uptime and an empty health object") {
+  supervisor.add(make_spec("web"));
+  supervisor.start_all();
+  platform.advance(12);
+  const json s = status("web");
+  CHECK(s["name"] == "web");
+  CHECK(s["state"] == "running");
+  CHECK(s["pid"] == supervisor.find("web")->pid());
+  CHECK(s["uptime"].get<double>() == doctest::Approx(12));
+  CHECK(s["restarts"] == 0);
+  CHECK(s["wanted"] == "up");
+  CHECK(s["held_down"] == false);
+  CHECK(s["last_exit"].is_null());
+  CHECK(s["reason"].is_null());
+  CHECK(s["health"]["status"].is_null());
+  CHECK(s["health"]["failures"] == 0);
+}
+
+TEST_CASE_FIXTURE(Fixture, "the last exit describes how the process ended") {
+  supervisor.add(make_spec("web"));
+  supervisor.start_all();
+  platform.alive["web"] = 0;
+  supervisor.on_process_exit(supervisor.find("web")->pid(), core::ExitStatus{-1, SIGSEGV, true});
+  const json s = status("web");
+  CHECK(s["state"] == "backoff");
+  CHECK(s["pid"].is_null());
+  CHECK(s["uptime"].is_null());
+  CHECK(s["last_exit"]["cause"] == "crashed");
+  CHECK(s["last_exit"]["code"].is_null());
+  CHECK(s["last_exit"]["signal"] == "SIGSEGV");
+  CHECK(s["last_exit"]["core_dumped"] == true);
+  CHECK(s["last_exit"]["description"].get<std::string>().find("SEGV") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(Fixture,
+                  "a service held down by a stop says so and is not pulled in by a dependent") {
+  supervisor.add(make_spec("db"));
+  supervisor.add(make_spec("web", {"db"}));
+  supervisor.hold_down("db", true);
+  supervisor.start_all();
+  CHECK(supervisor.find("db")->state() == core::ProcState::stopped);
+  CHECK(status("db")["held_down"] == true);
+  CHECK(status("db")["reason"] == "stopped by the user (luvsup start clears it)");
+  CHECK(status("web")["state"] == "starting");
+  CHECK(status("web")["reason"] == "waiting for db (started), stopped by the user");
+  supervisor.hold_down("db", false);
+  supervisor.start(*supervisor.find("db"));
+  CHECK(status("web")["state"] == "running");
+}
+
+TEST_CASE_FIXTURE(Fixture, "state changes reach the observer with the state left behind") {
+  std::vector<std::string> seen;
+  supervisor.set_state_observer([&](const core::Service& s, core::ProcState from) {
+    seen.push_back(s.name() + ":" + std::string(core::to_string(from)) + "->" +
+                   std::string(core::to_string(s.state())));
+  });
+  supervisor.add(make_spec("web"));
+  supervisor.start_all();
+  CHECK(seen == std::vector<std::string>{"web:stopped->starting", "web:starting->running"});
+}
