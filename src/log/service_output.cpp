@@ -126,6 +126,13 @@ void ServiceOutput::emit(Stream& stream, std::string_view timestamp, std::string
   if (m_console != nullptr) {
     m_console->line(m_service, payload, stream.is_stderr);
   }
+  if (m_line_observer && m_line_observer(payload)) {
+    m_line_observer = nullptr;
+  }
+}
+
+void ServiceOutput::set_line_observer(LineObserver observer) {
+  m_line_observer = std::move(observer);
 }
 
 void ServiceOutput::on_data(Stream& stream, std::string_view chunk) {
