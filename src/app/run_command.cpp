@@ -46,6 +46,24 @@ bool has_controlling_terminal() {
   return true;
 }
 
+// What a service says about its readiness, in luvsup's log.
+void log_readiness(const std::string& service, const readiness::Signal& signal) {
+  switch (signal.kind) {
+    case readiness::SignalKind::ready:
+      spdlog::info("{}: ready ({})", service, signal.source);
+      break;
+    case readiness::SignalKind::status:
+      spdlog::info("{}: status: {}", service, signal.text);
+      break;
+    case readiness::SignalKind::stopping:
+      spdlog::info("{}: stopping (STOPPING=1)", service);
+      break;
+    case readiness::SignalKind::watchdog_missed:
+      spdlog::warn("{}: watchdog missed ({})", service, signal.text);
+      break;
+  }
+}
+
 // Everything that lives while the loop runs. Destroyed before the final loop
 // pass that runs the handles' close callbacks.
 struct Session {
@@ -127,6 +145,7 @@ int run_command(const cli::Options& options) {
   {
     Session session(&loop, stack, options, std::move(base_limits));
     auto& supervisor = session.supervisor;
+    session.platform.on_readiness(log_readiness);
     for (const auto& spec : definition.services) {
       supervisor.add(std::make_shared<const core::ServiceSpec>(spec));
     }
