@@ -56,7 +56,7 @@ void log_readiness(const std::string& service, const readiness::Signal& signal) 
       spdlog::info("{}: status: {}", service, signal.text);
       break;
     case readiness::SignalKind::stopping:
-      spdlog::info("{}: stopping (STOPPING=1)", service);
+      spdlog::info("{}: says it is stopping (STOPPING=1)", service);
       break;
     case readiness::SignalKind::watchdog_missed:
       spdlog::warn("{}: watchdog missed ({})", service, signal.text);

@@ -198,3 +198,15 @@ service "child" {{
     for name in inherited:
         check(f"{name}=(unset)\n" in text, f"{name} leaked: {text}")
     check(run.stop() == 0, run.log())
+
+
+def test_stopping_is_logged(t):
+    t.stack(f'''
+service "leaving" {{
+  cmd = {lua_cmd(NOTIFY, "send=READY=1", "send=STOPPING=1", "wait")},
+  ready = {{ notify = true }},
+}}
+''')
+    run = t.run()
+    run.wait_log(r"leaving: says it is stopping \(STOPPING=1\)")
+    check(run.stop() == 0, run.log())
