@@ -1,5 +1,6 @@
 #include "app/uv_platform.hpp"
 
+#include "process/credentials.hpp"
 #include "process/launcher.hpp"
 #include "process/process_table.hpp"
 #include "uv/timer.hpp"
@@ -86,9 +87,20 @@ std::optional<std::string> UvPlatform::open_channels(const core::ServiceSpec& sp
   if (!readiness::ServiceChannels::wanted(spec)) {
     return std::nullopt;
   }
+  // A service luvsup runs as another user needs a socket that user can reach.
+  std::optional<readiness::ChildUser> user;
+  if (::geteuid() == 0 && !spec.user.empty() && (spec.ready.notify || spec.watchdog > 0)) {
+    auto creds = process::resolve_credentials(spec.user, spec.group);
+    if (auto* error = std::get_if<process::LaunchError>(&creds)) {
+      return error->message();
+    }
+    const auto& c = std::get<process::Credentials>(creds);
+    user = readiness::ChildUser{c.uid, c.gid};
+  }
   auto opened = readiness::ServiceChannels::open(
       m_loop, spec, m_state_dir, make_timer(),
-      [this, name = spec.name](const readiness::Signal& signal) { queue_signal(name, signal); });
+      [this, name = spec.name](const readiness::Signal& signal) { queue_signal(name, signal); },
+      user);
   if (auto* error = std::get_if<std::string>(&opened)) {
     return *error;
   }

@@ -24,31 +24,48 @@ std::string failure(const char* what, const std::string& path) {
 
 }  // namespace
 
-std::variant<std::unique_ptr<NotifySocket>, std::string> NotifySocket::open(uv_loop_t* loop,
-                                                                            std::string path,
-                                                                            std::string service,
-                                                                            Handler handler) {
+std::variant<std::unique_ptr<NotifySocket>, std::string> NotifySocket::open(
+    uv_loop_t* loop, std::string path, std::string service, Handler handler,
+    const std::optional<SocketOwner>& owner) {
+  const std::string bind_path =
+      owner ? owner->staging_dir + path.substr(path.rfind('/')) : path;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    return fmt::format("socket path {} is longer than {} bytes", path, sizeof addr.sun_path - 1);
+  for (const std::string* p : {static_cast<const std::string*>(&path), &bind_path}) {
+    if (p->size() >= sizeof addr.sun_path) {
+      return fmt::format("socket path {} is longer than {} bytes", *p, sizeof addr.sun_path - 1);
+    }
   }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  std::memcpy(addr.sun_path, bind_path.c_str(), bind_path.size() + 1);
   os::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) {
     return failure("socket for", path);
   }
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return failure("remove the old socket", path);
+  if (::unlink(bind_path.c_str()) != 0 && errno != ENOENT) {
+    return failure("remove the old socket", bind_path);
   }
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    return failure("bind", path);
+    return failure("bind", bind_path);
   }
   const int on = 1;
   if (::setsockopt(fd.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0) {
-    auto error = failure("enable SO_PASSCRED on", path);
-    ::unlink(path.c_str());
+    auto error = failure("enable SO_PASSCRED on", bind_path);
+    ::unlink(bind_path.c_str());
     return error;
+  }
+  if (owner) {
+    std::string error;
+    if (::chown(bind_path.c_str(), owner->uid, owner->gid) != 0) {
+      error = failure("hand over", bind_path);
+    } else if (::chmod(bind_path.c_str(), 0600) != 0) {
+      error = failure("chmod 0600", bind_path);
+    } else if (::rename(bind_path.c_str(), path.c_str()) != 0) {
+      error = fmt::format("move {} to {}: {}", bind_path, path, std::strerror(errno));
+    }
+    if (!error.empty()) {
+      ::unlink(bind_path.c_str());
+      return error;
+    }
   }
   std::unique_ptr<NotifySocket> socket(
       new NotifySocket(std::move(path), std::move(service), std::move(handler), std::move(fd), loop));

@@ -18,10 +18,21 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
 namespace luvsup::readiness {
+
+// For a socket that a service of another user sends to: it is bound in
+// luvsup's own `staging_dir`, handed to uid:gid with mode 0600 there (where
+// nobody else can swap the name), then renamed to its path, which must be on
+// the same file system.
+struct SocketOwner {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string staging_dir;
+};
 
 class NotifySocket {
 public:
@@ -33,10 +44,9 @@ public:
   // only be a leftover of a luvsup that was killed) and starts watching it.
   // `service` names it in log lines. Returns the socket or why it failed
   // ("bind /x/notify/db.sock: Permission denied").
-  static std::variant<std::unique_ptr<NotifySocket>, std::string> open(uv_loop_t* loop,
-                                                                       std::string path,
-                                                                       std::string service,
-                                                                       Handler handler);
+  static std::variant<std::unique_ptr<NotifySocket>, std::string> open(
+      uv_loop_t* loop, std::string path, std::string service, Handler handler,
+      const std::optional<SocketOwner>& owner = std::nullopt);
   // Stops watching, closes the socket and removes its file.
   ~NotifySocket();
   NotifySocket(const NotifySocket&) = delete;

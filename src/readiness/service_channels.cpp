@@ -2,6 +2,8 @@
 
 #include "readiness/notify_path.hpp"
 
+#include <unistd.h>
+
 #include <cmath>
 
 namespace luvsup::readiness {
@@ -18,18 +20,30 @@ ServiceChannels::ServiceChannels(double watchdog, std::unique_ptr<core::Timer> t
 
 std::variant<std::unique_ptr<ServiceChannels>, std::string> ServiceChannels::open(
     uv_loop_t* loop, const core::ServiceSpec& spec, const std::string& state_dir,
-    std::unique_ptr<core::Timer> watchdog_timer, ReadinessState::Emit emit) {
+    std::unique_ptr<core::Timer> watchdog_timer, ReadinessState::Emit emit,
+    std::optional<ChildUser> user) {
   std::unique_ptr<ServiceChannels> self(
       new ServiceChannels(spec.watchdog, std::move(watchdog_timer), std::move(emit), spec.ready.fd));
   if (spec.ready.notify || spec.watchdog > 0) {
-    const NotifyPath where = notify_path_for(state_dir, spec.name);
-    if (auto error = ensure_private_dir(where.dir)) {
+    const bool foreign = user && user->uid != ::geteuid();
+    const NotifyPath where = foreign ? notify_path_for_user(state_dir, spec.name, user->uid)
+                                     : notify_path_for(state_dir, spec.name);
+    std::optional<SocketOwner> owner;
+    if (foreign) {
+      owner = SocketOwner{user->uid, user->gid,
+                          notify_path_for_user(state_dir, spec.name, ::geteuid()).dir};
+      if (auto error = ensure_private_dir(owner->staging_dir)) {
+        return "notify socket: " + *error;
+      }
+    }
+    if (auto error = foreign ? ensure_private_dir(where.dir, user->uid, user->gid)
+                             : ensure_private_dir(where.dir)) {
       return "notify socket: " + *error;
     }
-    auto opened = NotifySocket::open(loop, where.path, spec.name,
-                                     [state = &self->m_state](const NotifyMessage& message, pid_t) {
-                                       state->on_notify(message);
-                                     });
+    auto opened = NotifySocket::open(
+        loop, where.path, spec.name,
+        [state = &self->m_state](const NotifyMessage& message, pid_t) { state->on_notify(message); },
+        owner);
     if (auto* error = std::get_if<std::string>(&opened)) {
       return "notify socket: " + *error;
     }

@@ -17,7 +17,10 @@
 
 #include <uv.h>
 
+#include <sys/types.h>
+
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -25,18 +28,27 @@
 
 namespace luvsup::readiness {
 
+// The user a service runs as, when luvsup switches to it (luvsup is root).
+struct ChildUser {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
 class ServiceChannels {
 public:
   // Whether `spec` asks for any readiness channel or a watchdog.
   static bool wanted(const core::ServiceSpec& spec);
 
   // Opens the notify socket (for ready.notify or a watchdog) under
-  // `state_dir` and the readiness pipe (for ready.fd). Signals go to `emit`,
-  // which must not destroy this object (record and defer). Returns why a
-  // channel could not be opened ("notify socket: bind ...: ...").
+  // `state_dir`, or, for a service running as another `user`, in that
+  // user's own directory (see notify_path.hpp), and the readiness pipe (for
+  // ready.fd). Signals go to `emit`, which must not destroy this object
+  // (record and defer). Returns why a channel could not be opened ("notify
+  // socket: bind ...: ...").
   static std::variant<std::unique_ptr<ServiceChannels>, std::string> open(
       uv_loop_t* loop, const core::ServiceSpec& spec, const std::string& state_dir,
-      std::unique_ptr<core::Timer> watchdog_timer, ReadinessState::Emit emit);
+      std::unique_ptr<core::Timer> watchdog_timer, ReadinessState::Emit emit,
+      std::optional<ChildUser> user = std::nullopt);
   ServiceChannels(const ServiceChannels&) = delete;
   ServiceChannels& operator=(const ServiceChannels&) = delete;
 

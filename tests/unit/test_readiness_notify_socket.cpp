@@ -210,3 +210,60 @@ TEST_CASE("the socket directory is created private, and a foreign or wrong one i
     CHECK(error->find("is owned by uid 65534") != std::string::npos);
   }
 }
+
+TEST_CASE("as root, a socket for a service of another user is that user's, in that user's directory") {
+  if (::geteuid() != 0) {
+    return;  // switching users needs root
+  }
+  TempDir dir;
+  Loop loop;
+  Received got;
+  const uid_t nobody = 65534;
+  REQUIRE(::chmod(dir.path("").c_str(), 01777) == 0);  // stands in for /tmp
+  const auto where = notify_path_for_user("/srv/app/.luvsup", "db", nobody, dir.path(""));
+  CHECK(where.dir == dir.path("") + "/luvsup-65534");
+  const std::string staging = dir.path("luvsup-0");
+  REQUIRE_FALSE(ensure_private_dir(staging).has_value());
+  REQUIRE_FALSE(ensure_private_dir(where.dir, nobody, nobody).has_value());
+  struct stat st {};
+  REQUIRE(::stat(where.dir.c_str(), &st) == 0);
+  CHECK(st.st_uid == nobody);
+  CHECK((st.st_mode & 07777) == 0700);
+  auto opened = NotifySocket::open(loop.get(), where.path, "db", got.handler(),
+                                   SocketOwner{nobody, nobody, staging});
+  if (auto* error = std::get_if<std::string>(&opened)) {
+    FAIL(*error);
+  }
+  auto socket = std::move(std::get<std::unique_ptr<NotifySocket>>(opened));
+  REQUIRE(::lstat(where.path.c_str(), &st) == 0);
+  CHECK(S_ISSOCK(st.st_mode));
+  CHECK(st.st_uid == nobody);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(std::filesystem::is_empty(staging));  // moved, not copied
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (::setgid(nobody) != 0 || ::setuid(nobody) != 0) {
+      _exit(3);
+    }
+    _exit(send_notify(where.path, "READY=1") > 0 ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  REQUIRE(loop.run_until([&] { return !got.messages.empty(); }));
+  CHECK(got.messages[0].ready);
+  // Another unprivileged user is kept out by the directory.
+  const pid_t other = ::fork();
+  REQUIRE(other >= 0);
+  if (other == 0) {
+    if (::setgid(12345) != 0 || ::setuid(12345) != 0) {
+      _exit(3);
+    }
+    _exit(send_notify(where.path, "READY=1") > 0 ? 0 : 1);
+  }
+  REQUIRE(::waitpid(other, &status, 0) == other);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+}
