@@ -228,3 +228,16 @@ service "owned" {{
     run.wait_log(r"owned: ready \(notify\)")
     check("owned: status: as nobody" in run.log(), run.log())
     check(run.stop() == 0, run.log())
+
+
+def test_a_service_that_closes_its_readiness_fd_without_a_newline_is_named(t):
+    t.stack('''
+service "mute" {
+  cmd = [[exec 5>&-; exec sleep 1000]],
+  ready = { fd = 5 },
+}
+''')
+    run = t.run()
+    run.wait_log(r"mute: closed its readiness descriptor without writing a newline")
+    check(run.count(r"mute: ready") == 0, run.log())
+    check(run.stop() == 0, run.log())
