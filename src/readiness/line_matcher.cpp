@@ -9,7 +9,8 @@ extern "C" {
 
 namespace luvsup::readiness {
 
-std::variant<bool, std::string> LineMatcher::find(std::string_view line, const std::string& pattern) {
+std::variant<bool, std::string> LineMatcher::find(std::string_view line,
+                                                  const std::string& pattern) {
   if (!m_lua) {
     try {
       m_lua = std::make_unique<lua::LuaState>(k_memory_limit);
@@ -20,11 +21,11 @@ std::variant<bool, std::string> LineMatcher::find(std::string_view line, const s
   bool found = false;
   // Nothing with a destructor lives inside the body: a Lua error longjmps out.
   auto error = m_lua->run([&line, &pattern, &found](lua_State* L) {
-    lua_getglobal(L, "string");                      // stack: string
-    lua_getfield(L, -1, "find");                     // stack: string, find
-    lua_pushlstring(L, line.data(), line.size());    // stack: string, find, line
+    lua_getglobal(L, "string");                   // stack: string
+    lua_getfield(L, -1, "find");                  // stack: string, find
+    lua_pushlstring(L, line.data(), line.size()); // stack: string, find, line
     lua_pushlstring(L, pattern.data(), pattern.size());
-    lua_call(L, 2, 1);                               // stack: string, start|nil
+    lua_call(L, 2, 1); // stack: string, start|nil
     found = !lua_isnil(L, -1);
   });
   if (error) {
@@ -34,4 +35,4 @@ std::variant<bool, std::string> LineMatcher::find(std::string_view line, const s
   return found;
 }
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

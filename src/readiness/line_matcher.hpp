@@ -34,4 +34,4 @@ private:
   std::unique_ptr<lua::LuaState> m_lua;
 };
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

@@ -23,11 +23,11 @@ void apply(NotifyMessage& out, std::string_view line) {
   } else if (key == "STATUS") {
     out.status = std::string(value);
   } else {
-    ++out.ignored;  // MAINPID=, RELOADING=1, ERRNO=, FDSTORE=1, ...
+    ++out.ignored; // MAINPID=, RELOADING=1, ERRNO=, FDSTORE=1, ...
   }
 }
 
-}  // namespace
+} // namespace
 
 NotifyMessage parse_notify_message(std::string_view datagram) {
   NotifyMessage out;
@@ -45,4 +45,4 @@ NotifyMessage parse_notify_message(std::string_view datagram) {
   return out;
 }
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

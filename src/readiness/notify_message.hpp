@@ -21,15 +21,15 @@ namespace luvsup::readiness {
 inline constexpr size_t k_max_notify_datagram = 4096;
 
 struct NotifyMessage {
-  bool ready = false;             // READY=1
-  bool stopping = false;          // STOPPING=1
-  bool watchdog = false;          // WATCHDOG=1
-  bool watchdog_trigger = false;  // WATCHDOG=trigger
-  std::optional<std::string> status;  // the last STATUS= of the datagram
-  size_t ignored = 0;             // lines that were unknown, unsupported or garbage
+  bool ready = false;                // READY=1
+  bool stopping = false;             // STOPPING=1
+  bool watchdog = false;             // WATCHDOG=1
+  bool watchdog_trigger = false;     // WATCHDOG=trigger
+  std::optional<std::string> status; // the last STATUS= of the datagram
+  size_t ignored = 0;                // lines that were unknown, unsupported or garbage
   bool operator==(const NotifyMessage&) const = default;
 };
 
 NotifyMessage parse_notify_message(std::string_view datagram);
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

@@ -42,7 +42,7 @@ std::string hashed_name(const std::string& dir, const std::string& preferred) {
   return fmt::format("{}/{:016x}.sock", dir, fnv1a(preferred));
 }
 
-}  // namespace
+} // namespace
 
 NotifyPath notify_path_for(const std::string& state_dir, const std::string& service,
                            const std::string& tmp_root) {
@@ -54,15 +54,16 @@ NotifyPath notify_path_for(const std::string& state_dir, const std::string& serv
   return {dir, hashed_name(dir, preferred.path)};
 }
 
-NotifyPath notify_path_for_user(const std::string& state_dir, const std::string& service,
-                                uid_t uid, const std::string& tmp_root) {
+NotifyPath notify_path_for_user(const std::string& state_dir, const std::string& service, uid_t uid,
+                                const std::string& tmp_root) {
   const std::string dir = fmt::format("{}/luvsup-{}", tmp_root, uid);
   return {dir, hashed_name(dir, state_dir + "/notify/" + service + ".sock")};
 }
 
 std::optional<std::string> ensure_private_dir(const std::string& dir, uid_t owner, gid_t group) {
   // Parents first: the state directory may not exist before the first start.
-  for (size_t slash = dir.find('/', 1); slash != std::string::npos; slash = dir.find('/', slash + 1)) {
+  for (size_t slash = dir.find('/', 1); slash != std::string::npos;
+       slash = dir.find('/', slash + 1)) {
     if (auto error = make_one(dir.substr(0, slash))) {
       return error;
     }
@@ -96,4 +97,4 @@ std::optional<std::string> ensure_private_dir(const std::string& dir, uid_t owne
   return std::nullopt;
 }
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

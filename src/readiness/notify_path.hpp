@@ -23,8 +23,8 @@ namespace luvsup::readiness {
 inline constexpr size_t k_max_socket_path = 107;
 
 struct NotifyPath {
-  std::string dir;   // the 0700 directory, created by ensure_private_dir()
-  std::string path;  // dir + "/" + file name; at most k_max_socket_path bytes
+  std::string dir;  // the 0700 directory, created by ensure_private_dir()
+  std::string path; // dir + "/" + file name; at most k_max_socket_path bytes
 };
 
 // The preferred path when it fits, else the /tmp fallback (`tmp_root`
@@ -34,8 +34,8 @@ NotifyPath notify_path_for(const std::string& state_dir, const std::string& serv
 
 // The path for a service running as `uid`: always the hashed name under
 // <tmp_root>/luvsup-<uid>/.
-NotifyPath notify_path_for_user(const std::string& state_dir, const std::string& service,
-                                uid_t uid, const std::string& tmp_root = "/tmp");
+NotifyPath notify_path_for_user(const std::string& state_dir, const std::string& service, uid_t uid,
+                                const std::string& tmp_root = "/tmp");
 
 // Creates `dir` (and its missing parents, with mode 0700) and makes sure it is
 // a real directory owned by `owner` (default: luvsup's user) with mode 0700,
@@ -45,4 +45,4 @@ NotifyPath notify_path_for_user(const std::string& state_dir, const std::string&
 std::optional<std::string> ensure_private_dir(const std::string& dir, uid_t owner = ::geteuid(),
                                               gid_t group = static_cast<gid_t>(-1));
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

@@ -22,13 +22,12 @@ std::string failure(const char* what, const std::string& path) {
   return fmt::format("{} {}: {}", what, path, std::strerror(errno));
 }
 
-}  // namespace
+} // namespace
 
-std::variant<std::unique_ptr<NotifySocket>, std::string> NotifySocket::open(
-    uv_loop_t* loop, std::string path, std::string service, Handler handler,
-    const std::optional<SocketOwner>& owner) {
-  const std::string bind_path =
-      owner ? owner->staging_dir + path.substr(path.rfind('/')) : path;
+std::variant<std::unique_ptr<NotifySocket>, std::string>
+NotifySocket::open(uv_loop_t* loop, std::string path, std::string service, Handler handler,
+                   const std::optional<SocketOwner>& owner) {
+  const std::string bind_path = owner ? owner->staging_dir + path.substr(path.rfind('/')) : path;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   for (const std::string* p : {static_cast<const std::string*>(&path), &bind_path}) {
@@ -67,8 +66,8 @@ std::variant<std::unique_ptr<NotifySocket>, std::string> NotifySocket::open(
       return error;
     }
   }
-  std::unique_ptr<NotifySocket> socket(
-      new NotifySocket(std::move(path), std::move(service), std::move(handler), std::move(fd), loop));
+  std::unique_ptr<NotifySocket> socket(new NotifySocket(std::move(path), std::move(service),
+                                                        std::move(handler), std::move(fd), loop));
   if (!socket->m_poll.ok()) {
     return fmt::format("watch {}: {}", socket->m_path, uv_strerror(socket->m_poll.error()));
   }
@@ -85,12 +84,14 @@ std::variant<std::unique_ptr<NotifySocket>, std::string> NotifySocket::open(
   return socket;
 }
 
-NotifySocket::NotifySocket(std::string path, std::string service, Handler handler,
-                           os::UniqueFd fd, uv_loop_t* loop)
+NotifySocket::NotifySocket(std::string path, std::string service, Handler handler, os::UniqueFd fd,
+                           uv_loop_t* loop)
     : m_path(std::move(path)), m_service(std::move(service)), m_handler(std::move(handler)),
       m_fd(std::move(fd)), m_poll(loop, m_fd.get()) {}
 
-NotifySocket::~NotifySocket() { ::unlink(m_path.c_str()); }
+NotifySocket::~NotifySocket() {
+  ::unlink(m_path.c_str());
+}
 
 void NotifySocket::on_readable() {
   for (int i = 0; i < k_batch && receive_one(); ++i) {
@@ -151,4 +152,4 @@ bool NotifySocket::receive_one() {
   return true;
 }
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

@@ -44,9 +44,9 @@ public:
   // only be a leftover of a luvsup that was killed) and starts watching it.
   // `service` names it in log lines. Returns the socket or why it failed
   // ("bind /x/notify/db.sock: Permission denied").
-  static std::variant<std::unique_ptr<NotifySocket>, std::string> open(
-      uv_loop_t* loop, std::string path, std::string service, Handler handler,
-      const std::optional<SocketOwner>& owner = std::nullopt);
+  static std::variant<std::unique_ptr<NotifySocket>, std::string>
+  open(uv_loop_t* loop, std::string path, std::string service, Handler handler,
+       const std::optional<SocketOwner>& owner = std::nullopt);
   // Stops watching, closes the socket and removes its file.
   ~NotifySocket();
   NotifySocket(const NotifySocket&) = delete;
@@ -67,8 +67,8 @@ private:
   std::string m_service;
   Handler m_handler;
   os::UniqueFd m_fd;
-  uv::Poll m_poll;  // after m_fd: destroyed (and so stopped) before the descriptor closes
+  uv::Poll m_poll; // after m_fd: destroyed (and so stopped) before the descriptor closes
   size_t m_dropped = 0;
 };
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

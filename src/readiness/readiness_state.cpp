@@ -18,7 +18,7 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-}  // namespace
+} // namespace
 
 std::string watchdog_gap_text(double seconds) {
   return fmt::format("no WATCHDOG=1 for {}s", seconds);
@@ -40,7 +40,8 @@ void ReadinessState::on_notify(const NotifyMessage& message) {
   }
   if (message.watchdog_trigger && !m_stopping) {
     stop_watchdog();
-    m_emit({SignalKind::watchdog_missed, "notify", "the service reported a failure (WATCHDOG=trigger)"});
+    m_emit({SignalKind::watchdog_missed, "notify",
+            "the service reported a failure (WATCHDOG=trigger)"});
   }
   if (message.stopping && !m_stopping) {
     m_stopping = true;
@@ -85,4 +86,4 @@ void ReadinessState::watchdog_fired() {
   m_emit({SignalKind::watchdog_missed, "notify", watchdog_gap_text(m_watchdog)});
 }
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

@@ -60,4 +60,4 @@ private:
 // "no WATCHDOG=1 for 2s": the text of a watchdog_missed signal.
 std::string watchdog_gap_text(double seconds);
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

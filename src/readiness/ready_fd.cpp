@@ -10,9 +10,8 @@
 
 namespace luvsup::readiness {
 
-std::variant<std::unique_ptr<ReadyFd>, std::string> ReadyFd::open(uv_loop_t* loop,
-                                                                  std::string service,
-                                                                  std::function<void()> on_ready) {
+std::variant<std::unique_ptr<ReadyFd>, std::string>
+ReadyFd::open(uv_loop_t* loop, std::string service, std::function<void()> on_ready) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
     return fmt::format("pipe: {}", std::strerror(errno));
@@ -24,8 +23,8 @@ std::variant<std::unique_ptr<ReadyFd>, std::string> ReadyFd::open(uv_loop_t* loo
   if (flags < 0 || ::fcntl(write_end.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
     return fmt::format("fcntl: {}", std::strerror(errno));
   }
-  std::unique_ptr<ReadyFd> self(
-      new ReadyFd(std::move(service), std::move(on_ready), std::move(read_end), std::move(write_end)));
+  std::unique_ptr<ReadyFd> self(new ReadyFd(std::move(service), std::move(on_ready),
+                                            std::move(read_end), std::move(write_end)));
   self->m_poll = std::make_unique<uv::Poll>(loop, self->m_read.get());
   int rc = self->m_poll->ok() ? self->m_poll->start_reading([raw = self.get()](int status) {
     if (status < 0) {
@@ -83,4 +82,4 @@ void ReadyFd::on_readable() {
   }
 }
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

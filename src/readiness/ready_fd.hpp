@@ -23,9 +23,8 @@ public:
   // Makes the pipe and starts watching its read end. `on_ready` runs once,
   // when a newline arrives; it must not destroy this object. `service` names
   // it in log lines. Returns why it failed ("pipe: Too many open files").
-  static std::variant<std::unique_ptr<ReadyFd>, std::string> open(uv_loop_t* loop,
-                                                                  std::string service,
-                                                                  std::function<void()> on_ready);
+  static std::variant<std::unique_ptr<ReadyFd>, std::string>
+  open(uv_loop_t* loop, std::string service, std::function<void()> on_ready);
   ReadyFd(const ReadyFd&) = delete;
   ReadyFd& operator=(const ReadyFd&) = delete;
   ~ReadyFd() = default;
@@ -48,7 +47,7 @@ private:
   std::function<void()> m_on_ready;
   os::UniqueFd m_read;
   os::UniqueFd m_write;
-  std::unique_ptr<uv::Poll> m_poll;  // null once done; always reset before m_read closes
+  std::unique_ptr<uv::Poll> m_poll; // null once done; always reset before m_read closes
 };
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

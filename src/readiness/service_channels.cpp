@@ -18,12 +18,12 @@ ServiceChannels::ServiceChannels(double watchdog, std::unique_ptr<core::Timer> t
     : m_state(watchdog, std::move(timer), std::move(emit)), m_fd_target(fd_target),
       m_watchdog_usec(watchdog > 0 ? std::llround(watchdog * 1e6) : 0) {}
 
-std::variant<std::unique_ptr<ServiceChannels>, std::string> ServiceChannels::open(
-    uv_loop_t* loop, const core::ServiceSpec& spec, const std::string& state_dir,
-    std::unique_ptr<core::Timer> watchdog_timer, ReadinessState::Emit emit,
-    std::optional<ChildUser> user) {
-  std::unique_ptr<ServiceChannels> self(
-      new ServiceChannels(spec.watchdog, std::move(watchdog_timer), std::move(emit), spec.ready.fd));
+std::variant<std::unique_ptr<ServiceChannels>, std::string>
+ServiceChannels::open(uv_loop_t* loop, const core::ServiceSpec& spec, const std::string& state_dir,
+                      std::unique_ptr<core::Timer> watchdog_timer, ReadinessState::Emit emit,
+                      std::optional<ChildUser> user) {
+  std::unique_ptr<ServiceChannels> self(new ServiceChannels(
+      spec.watchdog, std::move(watchdog_timer), std::move(emit), spec.ready.fd));
   if (spec.ready.notify || spec.watchdog > 0) {
     const bool foreign = user && user->uid != ::geteuid();
     const NotifyPath where = foreign ? notify_path_for_user(state_dir, spec.name, user->uid)
@@ -42,7 +42,9 @@ std::variant<std::unique_ptr<ServiceChannels>, std::string> ServiceChannels::ope
     }
     auto opened = NotifySocket::open(
         loop, where.path, spec.name,
-        [state = &self->m_state](const NotifyMessage& message, pid_t) { state->on_notify(message); },
+        [state = &self->m_state](const NotifyMessage& message, pid_t) {
+          state->on_notify(message);
+        },
         owner);
     if (auto* error = std::get_if<std::string>(&opened)) {
       return "notify socket: " + *error;
@@ -50,7 +52,8 @@ std::variant<std::unique_ptr<ServiceChannels>, std::string> ServiceChannels::ope
     self->m_notify = std::move(std::get<std::unique_ptr<NotifySocket>>(opened));
   }
   if (spec.ready.fd >= 0) {
-    auto opened = ReadyFd::open(loop, spec.name, [state = &self->m_state] { state->on_ready("fd"); });
+    auto opened =
+        ReadyFd::open(loop, spec.name, [state = &self->m_state] { state->on_ready("fd"); });
     if (auto* error = std::get_if<std::string>(&opened)) {
       return "readiness descriptor: " + *error;
     }
@@ -83,4 +86,4 @@ void ServiceChannels::child_started() {
   }
 }
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

@@ -45,10 +45,10 @@ public:
   // ready.fd). Signals go to `emit`, which must not destroy this object
   // (record and defer). Returns why a channel could not be opened ("notify
   // socket: bind ...: ...").
-  static std::variant<std::unique_ptr<ServiceChannels>, std::string> open(
-      uv_loop_t* loop, const core::ServiceSpec& spec, const std::string& state_dir,
-      std::unique_ptr<core::Timer> watchdog_timer, ReadinessState::Emit emit,
-      std::optional<ChildUser> user = std::nullopt);
+  static std::variant<std::unique_ptr<ServiceChannels>, std::string>
+  open(uv_loop_t* loop, const core::ServiceSpec& spec, const std::string& state_dir,
+       std::unique_ptr<core::Timer> watchdog_timer, ReadinessState::Emit emit,
+       std::optional<ChildUser> user = std::nullopt);
   ServiceChannels(const ServiceChannels&) = delete;
   ServiceChannels& operator=(const ServiceChannels&) = delete;
 
@@ -67,11 +67,11 @@ private:
   ServiceChannels(double watchdog, std::unique_ptr<core::Timer> timer, ReadinessState::Emit emit,
                   int fd_target);
 
-  ReadinessState m_state;  // first: the channels below call into it until they are gone
+  ReadinessState m_state; // first: the channels below call into it until they are gone
   int m_fd_target;
   long long m_watchdog_usec = 0;
   std::unique_ptr<NotifySocket> m_notify;
   std::unique_ptr<ReadyFd> m_ready_fd;
 };
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

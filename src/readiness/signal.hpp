@@ -10,15 +10,15 @@
 namespace luvsup::readiness {
 
 enum class SignalKind {
-  ready,            // READY=1, a newline on the readiness fd, or a matching log line
-  status,           // STATUS=...: the service's own description of what it does (changes only)
-  stopping,         // STOPPING=1: the service began shutting down by itself
-  watchdog_missed,  // no WATCHDOG=1 within `watchdog` seconds, or WATCHDOG=trigger
+  ready,           // READY=1, a newline on the readiness fd, or a matching log line
+  status,          // STATUS=...: the service's own description of what it does (changes only)
+  stopping,        // STOPPING=1: the service began shutting down by itself
+  watchdog_missed, // no WATCHDOG=1 within `watchdog` seconds, or WATCHDOG=trigger
 };
 
 struct Signal {
   SignalKind kind = SignalKind::ready;
-  std::string source;  // "notify", "fd" or "log"
+  std::string source; // "notify", "fd" or "log"
   // status: the new text; ready from a log line: the line; watchdog_missed:
   // why ("no WATCHDOG=1 for 2s"); otherwise empty.
   std::string text;
@@ -28,4 +28,4 @@ struct Signal {
 // "ready", "status", "stopping" or "watchdog missed".
 const char* kind_name(SignalKind kind);
 
-}  // namespace luvsup::readiness
+} // namespace luvsup::readiness

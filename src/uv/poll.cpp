@@ -41,4 +41,4 @@ void Poll::stop() {
   }
 }
 
-}  // namespace luvsup::uv
+} // namespace luvsup::uv

@@ -35,4 +35,4 @@ private:
   int m_error = 0;
 };
 
-}  // namespace luvsup::uv
+} // namespace luvsup::uv

@@ -27,7 +27,7 @@ struct InheritedSystemdVars {
     }
   }
 };
-}  // namespace
+} // namespace
 
 TEST_CASE("every systemd variable luvsup inherited is dropped from every child's environment") {
   InheritedSystemdVars inherited;

@@ -13,7 +13,7 @@ bool matches(LineMatcher& m, std::string_view line, const std::string& pattern) 
   REQUIRE_MESSAGE(std::holds_alternative<bool>(r), std::get<std::string>(r));
   return std::get<bool>(r);
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("a ready pattern matches anywhere in the line with Lua semantics") {
   LineMatcher m;
@@ -21,8 +21,8 @@ TEST_CASE("a ready pattern matches anywhere in the line with Lua semantics") {
   CHECK_FALSE(matches(m, "listening on port x", "listening on port %d+"));
   CHECK(matches(m, "Ready.", "^Ready%.$"));
   CHECK_FALSE(matches(m, "Not Ready.", "^Ready"));
-  CHECK(matches(m, "a.b", "a.b"));   // '.' is any character
-  CHECK(matches(m, "a-b", "a%-b"));  // '%' escapes, not '\\'
+  CHECK(matches(m, "a.b", "a.b"));  // '.' is any character
+  CHECK(matches(m, "a-b", "a%-b")); // '%' escapes, not '\\'
   CHECK(matches(m, "(ok)", "%b()"));
   CHECK(matches(m, "THE END", "%u+ %u+"));
   CHECK(matches(m, "", "^$"));
@@ -32,7 +32,7 @@ TEST_CASE("a line with NUL bytes and invalid UTF-8 is matched as bytes") {
   LineMatcher m;
   const std::string line("bin\0ary \xff ready", 15);
   CHECK(matches(m, line, "ready$"));
-  CHECK(matches(m, line, "%z"));  // NUL is an ordinary byte to Lua 5.4 patterns
+  CHECK(matches(m, line, "%z")); // NUL is an ordinary byte to Lua 5.4 patterns
 }
 
 TEST_CASE("a malformed pattern is an error that says what is wrong, not a crash") {
@@ -47,7 +47,7 @@ TEST_CASE("a malformed pattern is an error that says what is wrong, not a crash"
   r = m.find("[", "[unclosed");
   REQUIRE(std::holds_alternative<std::string>(r));
   CHECK(std::get<std::string>(r).find("missing ']'") != std::string::npos);
-  CHECK(matches(m, "still usable", "usable"));  // the state survives errors
+  CHECK(matches(m, "still usable", "usable")); // the state survives errors
 }
 
 TEST_CASE("long lines are matched within the matcher's memory cap") {

@@ -29,11 +29,12 @@ TEST_CASE("each message kind is recognised on its own line") {
 }
 
 TEST_CASE("a datagram of several lines sets everything it says, the last STATUS winning") {
-  const auto m = parse_notify_message("STATUS=starting\nREADY=1\nSTATUS=up\nWATCHDOG=1\nMAINPID=42\n");
+  const auto m =
+      parse_notify_message("STATUS=starting\nREADY=1\nSTATUS=up\nWATCHDOG=1\nMAINPID=42\n");
   CHECK(m.ready);
   CHECK(m.watchdog);
   CHECK(m.status == "up");
-  CHECK(m.ignored == 1);  // MAINPID
+  CHECK(m.ignored == 1); // MAINPID
 }
 
 TEST_CASE("values other than the documented ones do not count") {
@@ -45,7 +46,8 @@ TEST_CASE("values other than the documented ones do not count") {
 }
 
 TEST_CASE("MAINPID, RELOADING and unknown assignments are tolerated and ignored") {
-  const auto m = parse_notify_message("MAINPID=1234\nRELOADING=1\nERRNO=2\nX_CUSTOM=hello\nREADY=1");
+  const auto m =
+      parse_notify_message("MAINPID=1234\nRELOADING=1\nERRNO=2\nX_CUSTOM=hello\nREADY=1");
   CHECK(m.ready);
   CHECK(m.ignored == 4);
 }
@@ -56,7 +58,7 @@ TEST_CASE("garbage lines are ignored without spoiling the good ones") {
   const auto m = parse_notify_message(with_nul);
   CHECK(m.ready);
   CHECK(m.watchdog);
-  CHECK_FALSE(m.status.has_value());  // the line with a NUL is dropped whole
+  CHECK_FALSE(m.status.has_value()); // the line with a NUL is dropped whole
   CHECK(m.ignored == 3);
 }
 
@@ -66,7 +68,7 @@ TEST_CASE("empty datagrams, empty lines and CR are harmless") {
   const auto m = parse_notify_message("\n\nREADY=1\n\n");
   CHECK(m.ready);
   CHECK(m.ignored == 0);
-  CHECK_FALSE(parse_notify_message("READY=1\r").ready);  // "1\r" is not "1"
+  CHECK_FALSE(parse_notify_message("READY=1\r").ready); // "1\r" is not "1"
 }
 
 TEST_CASE("a datagram at the size limit parses; the limit is systemd's") {

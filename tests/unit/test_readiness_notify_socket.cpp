@@ -44,7 +44,7 @@ std::unique_ptr<NotifySocket> open_socket(Loop& loop, const std::string& path, R
   return std::move(std::get<std::unique_ptr<NotifySocket>>(opened));
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("a notify socket receives READY=1 and STATUS with the sender's pid") {
   TempDir dir;
@@ -58,7 +58,7 @@ TEST_CASE("a notify socket receives READY=1 and STATUS with the sender's pid") {
   CHECK(got.messages[0].ready);
   CHECK(got.messages[0].status == "Accepting connections");
   CHECK(got.messages[1].watchdog);
-  CHECK(got.senders[0] == ::getpid());  // SO_PASSCRED
+  CHECK(got.senders[0] == ::getpid()); // SO_PASSCRED
 }
 
 TEST_CASE("a datagram sent by a separate short-lived process is accepted") {
@@ -91,7 +91,7 @@ TEST_CASE("descriptors sent with a notify message are closed, and the message st
   REQUIRE(send_notify(socket->path(), "FDSTORE=1\nREADY=1", {p[0], p[1], p[0]}) > 0);
   REQUIRE(loop.run_until([&] { return !got.messages.empty(); }));
   CHECK(got.messages[0].ready);
-  CHECK(open_fd_count() == before);  // the three received copies are gone
+  CHECK(open_fd_count() == before); // the three received copies are gone
   // And our own ends are the only ones left: EOF once we close the write end.
   ::close(p[1]);
   char c;
@@ -171,9 +171,9 @@ TEST_CASE("the socket lives under the state directory, or under /tmp when that p
   CHECK(far.dir == "/tmp/luvsup-" + std::to_string(::geteuid()));
   CHECK(far.path.rfind(far.dir + "/", 0) == 0);
   CHECK(far.path.size() <= k_max_socket_path);
-  CHECK(far.path.size() == far.dir.size() + 1 + 16 + 5);  // 16 hex digits + ".sock"
+  CHECK(far.path.size() == far.dir.size() + 1 + 16 + 5); // 16 hex digits + ".sock"
   CHECK(notify_path_for(deep, "db").path != notify_path_for(deep, "web").path);
-  CHECK(notify_path_for(deep, "db").path == far.path);  // stable across restarts
+  CHECK(notify_path_for(deep, "db").path == far.path); // stable across restarts
   const std::string edge(k_max_socket_path - std::string("/notify/db.sock").size(), 'e');
   CHECK(notify_path_for(edge, "db").path.size() == k_max_socket_path);
   CHECK(notify_path_for(edge, "db").dir == edge + "/notify");
@@ -188,7 +188,7 @@ TEST_CASE("the socket directory is created private, and a foreign or wrong one i
   REQUIRE(::stat(notify.c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0700);
   REQUIRE(::chmod(notify.c_str(), 0755) == 0);
-  REQUIRE_FALSE(ensure_private_dir(notify).has_value());  // ours: fixed
+  REQUIRE_FALSE(ensure_private_dir(notify).has_value()); // ours: fixed
   REQUIRE(::stat(notify.c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0700);
   const std::string file = dir.path("a-file");
@@ -199,7 +199,7 @@ TEST_CASE("the socket directory is created private, and a foreign or wrong one i
   const std::string link = dir.path("link");
   REQUIRE(::symlink(notify.c_str(), link.c_str()) == 0);
   error = ensure_private_dir(link);
-  REQUIRE(error.has_value());  // never follow a symlink planted in /tmp
+  REQUIRE(error.has_value()); // never follow a symlink planted in /tmp
   CHECK(error->find("is not a directory") != std::string::npos);
   if (::geteuid() == 0) {
     const std::string foreign = dir.path("foreign");
@@ -211,15 +211,16 @@ TEST_CASE("the socket directory is created private, and a foreign or wrong one i
   }
 }
 
-TEST_CASE("as root, a socket for a service of another user is that user's, in that user's directory") {
+TEST_CASE(
+    "as root, a socket for a service of another user is that user's, in that user's directory") {
   if (::geteuid() != 0) {
-    return;  // switching users needs root
+    return; // switching users needs root
   }
   TempDir dir;
   Loop loop;
   Received got;
   const uid_t nobody = 65534;
-  REQUIRE(::chmod(dir.path("").c_str(), 01777) == 0);  // stands in for /tmp
+  REQUIRE(::chmod(dir.path("").c_str(), 01777) == 0); // stands in for /tmp
   const auto where = notify_path_for_user("/srv/app/.luvsup", "db", nobody, dir.path(""));
   CHECK(where.dir == dir.path("") + "/luvsup-65534");
   const std::string staging = dir.path("luvsup-0");
@@ -239,7 +240,7 @@ TEST_CASE("as root, a socket for a service of another user is that user's, in th
   CHECK(S_ISSOCK(st.st_mode));
   CHECK(st.st_uid == nobody);
   CHECK((st.st_mode & 0777) == 0600);
-  CHECK(std::filesystem::is_empty(staging));  // moved, not copied
+  CHECK(std::filesystem::is_empty(staging)); // moved, not copied
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {

@@ -19,9 +19,11 @@ struct Recorder {
   }
 };
 
-NotifyMessage msg(const char* text) { return parse_notify_message(text); }
+NotifyMessage msg(const char* text) {
+  return parse_notify_message(text);
+}
 
-}  // namespace
+} // namespace
 
 TEST_CASE("ready is reported once per run, whichever channel says it first") {
   test::FakePlatform platform;
@@ -80,7 +82,7 @@ TEST_CASE("a watchdog kept alive by WATCHDOG=1 never fires") {
     platform.advance(1.5);
     state.on_notify(msg("WATCHDOG=1"));
   }
-  REQUIRE(r.signals.size() == 1);  // only the ready
+  REQUIRE(r.signals.size() == 1); // only the ready
   CHECK(state.watchdog_armed());
 }
 
@@ -96,7 +98,7 @@ TEST_CASE("a watchdog without WATCHDOG=1 for its period is missed once, and re-a
   CHECK(r.signals[1] == Signal{SignalKind::watchdog_missed, "notify", "no WATCHDOG=1 for 2s"});
   CHECK_FALSE(state.watchdog_armed());
   platform.advance(10);
-  CHECK(r.signals.size() == 2);  // reported once, not every period
+  CHECK(r.signals.size() == 2); // reported once, not every period
   state.on_notify(msg("WATCHDOG=1"));
   platform.advance(2.1);
   REQUIRE(r.signals.size() == 3);
@@ -108,7 +110,7 @@ TEST_CASE("the watchdog starts with the first WATCHDOG=1 when READY=1 has not co
   Recorder r;
   ReadinessState state(1.0, platform.make_timer(), r.emit());
   platform.advance(5);
-  CHECK(r.signals.empty());  // not armed before either
+  CHECK(r.signals.empty()); // not armed before either
   state.on_notify(msg("WATCHDOG=1"));
   platform.advance(1.1);
   REQUIRE(r.signals.size() == 1);
@@ -122,10 +124,10 @@ TEST_CASE("WATCHDOG=trigger is an immediate watchdog failure") {
   state.on_notify(msg("READY=1"));
   state.on_notify(msg("WATCHDOG=trigger"));
   REQUIRE(r.signals.size() == 2);
-  CHECK(r.signals[1] ==
-        Signal{SignalKind::watchdog_missed, "notify", "the service reported a failure (WATCHDOG=trigger)"});
+  CHECK(r.signals[1] == Signal{SignalKind::watchdog_missed, "notify",
+                               "the service reported a failure (WATCHDOG=trigger)"});
   platform.advance(6);
-  CHECK(r.signals.size() == 2);  // the timer was stopped with it
+  CHECK(r.signals.size() == 2); // the timer was stopped with it
 }
 
 TEST_CASE("a service being stopped, or stopping by itself, is not watched") {

@@ -35,13 +35,13 @@ process::Launched start_with(ReadyFd& ready, const std::string& script, int targ
   return std::get<process::Launched>(launched);
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("a child writing a newline to its readiness descriptor makes it ready once") {
   Loop loop;
   int ready_calls = 0;
   auto ready = open_ready(loop, ready_calls);
-  CHECK((::fcntl(ready->write_end(), F_GETFD) & FD_CLOEXEC) != 0);  // no other child gets it
+  CHECK((::fcntl(ready->write_end(), F_GETFD) & FD_CLOEXEC) != 0); // no other child gets it
   auto child = start_with(*ready, "printf 'up' >&5; sleep 0.2; echo >&5; exec 5>&-; echo done", 5);
   REQUIRE(loop.run_until([&] { return ready_calls > 0; }));
   CHECK_FALSE(ready->watching());
@@ -62,7 +62,8 @@ TEST_CASE("a child that exits without the newline is not ready, and the pipe is 
   CHECK(ready_calls == 0);
 }
 
-TEST_CASE("the readiness descriptor is open in the child under its number, and nothing else leaks") {
+TEST_CASE(
+    "the readiness descriptor is open in the child under its number, and nothing else leaks") {
   Loop loop;
   int ready_calls = 0;
   auto ready = open_ready(loop, ready_calls);

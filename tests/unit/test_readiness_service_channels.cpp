@@ -21,7 +21,8 @@ using luvsup::log::test::TempDir;
 namespace {
 
 std::unique_ptr<ServiceChannels> open_for(Loop& loop, const core::ServiceSpec& spec,
-                                          const std::string& state_dir, luvsup::test::FakePlatform& platform,
+                                          const std::string& state_dir,
+                                          luvsup::test::FakePlatform& platform,
                                           std::vector<Signal>& got) {
   auto opened = ServiceChannels::open(loop.get(), spec, state_dir, platform.make_timer(),
                                       [&got](const Signal& s) { got.push_back(s); });
@@ -31,7 +32,7 @@ std::unique_ptr<ServiceChannels> open_for(Loop& loop, const core::ServiceSpec& s
   return std::move(std::get<std::unique_ptr<ServiceChannels>>(opened));
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("a spec without readiness keys opens no channel") {
   core::ServiceSpec spec;

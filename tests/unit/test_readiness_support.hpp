@@ -21,7 +21,7 @@ inline ssize_t send_notify(const std::string& path, const std::string& text,
                            const std::vector<int>& fds = {}) {
   int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0) {
-    return -1;  // no doctest assertion: this may run on a sender thread
+    return -1; // no doctest assertion: this may run on a sender thread
   }
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -58,7 +58,7 @@ inline int open_fd_count() {
     }
   }
   ::closedir(dir);
-  return count - 1;  // the directory stream's own
+  return count - 1; // the directory stream's own
 }
 
-}  // namespace luvsup::readiness::test
+} // namespace luvsup::readiness::test
