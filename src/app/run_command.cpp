@@ -54,6 +54,32 @@ bool has_controlling_terminal() {
   return true;
 }
 
+// Routes what a service says about its readiness: READY=1, a ready fd or log
+// line, and a missed watchdog go to the supervisor; STATUS= and STOPPING=1 to
+// luvsup's log.
+void route_readiness(core::Supervisor& supervisor, const std::string& name,
+                     const readiness::Signal& signal) {
+  core::Service* service = supervisor.find(name);
+  if (service == nullptr) {
+    return;
+  }
+  switch (signal.kind) {
+    case readiness::SignalKind::ready:
+      supervisor.report_ready(*service, signal.source);
+      break;
+    case readiness::SignalKind::status:
+      spdlog::info("{}: status: {}", name, signal.text);
+      break;
+    case readiness::SignalKind::stopping:
+      spdlog::info("{}: says it is stopping (STOPPING=1)", name);
+      break;
+    case readiness::SignalKind::watchdog_missed:
+      spdlog::warn("{}: watchdog missed ({})", name, signal.text);
+      supervisor.report_health_failure(*service, "watchdog missed: " + signal.text);
+      break;
+  }
+}
+
 // Everything that lives while the loop runs. Destroyed before the final loop
 // pass that runs the handles' close callbacks.
 struct Session {
@@ -164,6 +190,9 @@ int run_command(const cli::Options& options) {
   {
     Session session(&loop, stack, options, std::move(base_limits));
     auto& supervisor = session.supervisor;
+    session.platform.on_readiness([&](const std::string& name, const readiness::Signal& signal) {
+      route_readiness(supervisor, name, signal);
+    });
     for (auto& spec : definition.services) {
       supervisor.add(std::make_shared<const core::ServiceSpec>(std::move(spec)));
     }

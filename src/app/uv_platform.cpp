@@ -2,6 +2,7 @@
 
 #include "health/failed_probe.hpp"
 #include "health/tcp_probe.hpp"
+#include "process/credentials.hpp"
 #include "process/launcher.hpp"
 #include "process/process_table.hpp"
 #include "uv/timer.hpp"
@@ -33,8 +34,9 @@ private:
 
 UvPlatform::UvPlatform(uv_loop_t* loop, std::string stack_hash, std::string state_dir,
                        std::vector<core::ResourceLimit> base_limits, log::ConsoleView* console)
-    : m_loop(loop), m_stack_hash(std::move(stack_hash)), m_records(std::move(state_dir)),
+    : m_loop(loop), m_stack_hash(std::move(stack_hash)), m_records(state_dir),
       m_base_limits(std::move(base_limits)), m_console(console), m_save_timer(loop),
+      m_state_dir(std::move(state_dir)), m_deliver_timer(loop),
       m_cgroups(process::ServiceCgroups::open(m_stack_hash)), m_exec_probes(loop), m_http(loop) {
   if (m_cgroups) {
     spdlog::debug("a cgroup per service under {}", m_cgroups->dir());
@@ -44,6 +46,13 @@ UvPlatform::UvPlatform(uv_loop_t* loop, std::string stack_hash, std::string stat
 }
 
 UvPlatform::~UvPlatform() {
+  // Observers first: closing an output drains its pipes through them, and
+  // they look up the channels.
+  for (auto& [name, output] : m_outputs) {
+    output->set_line_observer(nullptr);
+  }
+  m_channels.clear();  // removes every socket file
+  ::rmdir((m_state_dir + "/notify").c_str());  // empty now, if this stack made it
   if (m_cgroups) {
     ::rmdir(m_cgroups->dir().c_str());  // empty once every service cgroup is gone
   }
@@ -74,9 +83,67 @@ log::ServiceOutput& UvPlatform::output_of(const core::ServiceSpec& spec) {
   return *slot;
 }
 
+std::optional<std::string> UvPlatform::open_channels(const core::ServiceSpec& spec,
+                                                     process::ChildContext& ctx) {
+  m_channels.erase(spec.name);
+  drop_signals(spec.name);
+  if (!readiness::ServiceChannels::wanted(spec)) {
+    return std::nullopt;
+  }
+  // A service luvsup runs as another user needs a socket that user can reach.
+  std::optional<readiness::ChildUser> user;
+  if (::geteuid() == 0 && !spec.user.empty() && (spec.ready.notify || spec.watchdog > 0)) {
+    auto creds = process::resolve_credentials(spec.user, spec.group);
+    if (auto* error = std::get_if<process::LaunchError>(&creds)) {
+      return error->message();
+    }
+    const auto& c = std::get<process::Credentials>(creds);
+    user = readiness::ChildUser{c.uid, c.gid};
+  }
+  auto opened = readiness::ServiceChannels::open(
+      m_loop, spec, m_state_dir, make_timer(),
+      [this, name = spec.name](const readiness::Signal& signal) { queue_signal(name, signal); },
+      user);
+  if (auto* error = std::get_if<std::string>(&opened)) {
+    return *error;
+  }
+  auto& channels = std::get<std::unique_ptr<readiness::ServiceChannels>>(opened);
+  ctx.supervisor_env = channels->child_env();
+  m_channels[spec.name] = std::move(channels);
+  return std::nullopt;
+}
+
+void UvPlatform::watch_log_lines(const core::ServiceSpec& spec, log::ServiceOutput& output) {
+  if (spec.ready.log_pattern.empty()) {
+    return;
+  }
+  output.set_line_observer([this, name = spec.name,
+                            pattern = spec.ready.log_pattern](std::string_view line) {
+    auto it = m_channels.find(name);
+    if (it == m_channels.end() || it->second->state().ready()) {
+      return true;  // ready by another channel: stop looking
+    }
+    auto found = m_matcher.find(line, pattern);
+    if (auto* error = std::get_if<std::string>(&found)) {
+      spdlog::warn("{}: the ready log pattern \"{}\" cannot be matched: {}", name, pattern, *error);
+      return true;
+    }
+    if (std::get<bool>(found)) {
+      it->second->state().on_ready("log", line);
+      return true;
+    }
+    return false;
+  });
+}
+
 core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
-  auto prepared = process::prepare_launch(spec, process::ChildContext{tag_of(spec), m_base_limits});
+  process::ChildContext ctx{tag_of(spec), m_base_limits};
+  if (auto error = open_channels(spec, ctx)) {
+    return {-1, *error};
+  }
+  auto prepared = process::prepare_launch(spec, ctx);
   if (auto* error = std::get_if<process::LaunchError>(&prepared)) {
+    m_channels.erase(spec.name);
     return {-1, error->message()};
   }
   const bool separate = spec.log.separate_stderr || !spec.log.stderr_file.empty();
@@ -88,12 +155,23 @@ core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
                    std::strerror(errno));
     }
   }
-  auto launched = process::launch(std::get<process::LaunchSpec>(prepared), separate, join.get());
+  auto channels = m_channels.find(spec.name);
+  const process::InheritedFd ready_fd =
+      channels != m_channels.end() ? channels->second->child_fd() : process::InheritedFd{};
+  auto launched =
+      process::launch(std::get<process::LaunchSpec>(prepared), separate, join.get(), ready_fd);
   if (auto* error = std::get_if<process::LaunchError>(&launched)) {
+    m_channels.erase(spec.name);
     return {-1, error->message()};
   }
+  if (channels != m_channels.end()) {
+    channels->second->child_started();
+  }
   const auto& child = std::get<process::Launched>(launched);
-  output_of(spec).attach(child.out_fd, child.err_fd);
+  auto& output = output_of(spec);
+  output.set_line_observer(nullptr);  // attach drains the last run's pipes: not this run's lines
+  output.attach(child.out_fd, child.err_fd);
+  watch_log_lines(spec, output);
   m_records.set({spec.name, child.pid, child.pid, process::process_start_time(child.pid)});
   save_records();
   return {child.pid, {}};
@@ -114,6 +192,10 @@ std::vector<pid_t> UvPlatform::cgroup_members(const core::ServiceSpec& spec) con
 
 void UvPlatform::signal_service(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid,
                                 int sig) {
+  // Luvsup signals a service only to stop it: its watchdog is no longer news.
+  if (auto it = m_channels.find(spec.name); it != m_channels.end()) {
+    it->second->state().service_stopping();
+  }
   if (pgid > 0) {
     process::signal_group(pgid, sig);
   }
@@ -131,6 +213,11 @@ bool UvPlatform::service_alive(const core::ServiceSpec& spec, pid_t pgid, pid_t 
 }
 
 void UvPlatform::service_gone(const core::ServiceSpec& spec) {
+  if (auto output = m_outputs.find(spec.name); output != m_outputs.end()) {
+    output->second->set_line_observer(nullptr);
+  }
+  m_channels.erase(spec.name);
+  drop_signals(spec.name);
   m_records.erase(spec.name);
   save_records();
   if (m_cgroups) {
@@ -190,6 +277,28 @@ void UvPlatform::set_event_bus(events::EventBus* bus) {
   m_events = bus;
   for (auto& [name, output] : m_outputs) {
     output->set_event_bus(bus);
+  }
+}
+
+void UvPlatform::queue_signal(const std::string& service, readiness::Signal signal) {
+  m_pending.emplace_back(service, std::move(signal));
+  if (!m_deliver_timer.active()) {
+    m_deliver_timer.start(0, [this] { deliver_signals(); });
+  }
+}
+
+void UvPlatform::drop_signals(const std::string& service) {
+  std::erase_if(m_pending, [&](const auto& entry) { return entry.first == service; });
+}
+
+void UvPlatform::deliver_signals() {
+  // One at a time from the front: a callback may queue more, or drop some.
+  while (!m_pending.empty()) {
+    auto [service, signal] = std::move(m_pending.front());
+    m_pending.pop_front();
+    if (m_on_readiness) {
+      m_on_readiness(service, signal);
+    }
   }
 }
 

@@ -9,10 +9,14 @@
 #include "process/launch_spec.hpp"
 #include "process/pid_records.hpp"
 #include "process/service_cgroups.hpp"
+#include "readiness/line_matcher.hpp"
+#include "readiness/service_channels.hpp"
+#include "readiness/signal.hpp"
 #include "uv/timer.hpp"
 
 #include <uv.h>
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -49,11 +53,29 @@ public:
   // Calls `done` once every service log has written what it holds.
   void flush_logs(std::function<void()> done);
 
+  // Receives what services say about their readiness (READY=1, a newline on
+  // the readiness fd, a ready log line, STATUS=, STOPPING=1, a missed
+  // watchdog). Delivered from a loop callback of its own, never from inside
+  // the channel that received it, so the callback may do anything, including
+  // stopping the service. Signals of a run that is over (service_gone, or a
+  // new spawn) are dropped undelivered.
+  using ReadinessCallback =
+      std::function<void(const std::string& service, const readiness::Signal& signal)>;
+  void on_readiness(ReadinessCallback callback) { m_on_readiness = std::move(callback); }
+
 private:
   std::string tag_of(const core::ServiceSpec& spec) const;
   log::ServiceOutput& output_of(const core::ServiceSpec& spec);
   std::vector<pid_t> cgroup_members(const core::ServiceSpec& spec) const;
   void save_records();
+  // Opens the readiness channels `spec` asks for (replacing a previous
+  // run's) and fills in what the child gets from them.
+  std::optional<std::string> open_channels(const core::ServiceSpec& spec,
+                                           process::ChildContext& ctx);
+  void watch_log_lines(const core::ServiceSpec& spec, log::ServiceOutput& output);
+  void queue_signal(const std::string& service, readiness::Signal signal);
+  void drop_signals(const std::string& service);
+  void deliver_signals();
 
   uv_loop_t* m_loop;
   std::string m_stack_hash;
@@ -63,6 +85,13 @@ private:
   events::EventBus* m_events = nullptr;
   std::map<std::string, std::unique_ptr<log::ServiceOutput>> m_outputs;
   uv::Timer m_save_timer;
+  std::string m_state_dir;
+  // One set per service whose current run has readiness channels.
+  std::map<std::string, std::unique_ptr<readiness::ServiceChannels>> m_channels;
+  readiness::LineMatcher m_matcher;  // its Lua state starts with the first ready log pattern
+  ReadinessCallback m_on_readiness;
+  std::deque<std::pair<std::string, readiness::Signal>> m_pending;
+  uv::Timer m_deliver_timer;
   std::optional<process::ServiceCgroups> m_cgroups;  // empty: the environment tag alone
   health::ExecProbes m_exec_probes;
   http::HttpClient m_http;  // loads libcurl on the first http probe

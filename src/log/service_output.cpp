@@ -129,6 +129,13 @@ void ServiceOutput::emit(Stream& stream, std::string_view timestamp, std::string
   if (m_events != nullptr) {
     m_events->publish(events::LogLine{m_service, timestamp, stream.tag, mark, payload});
   }
+  if (m_line_observer && m_line_observer(payload)) {
+    m_line_observer = nullptr;
+  }
+}
+
+void ServiceOutput::set_line_observer(LineObserver observer) {
+  m_line_observer = std::move(observer);
 }
 
 void ServiceOutput::on_data(Stream& stream, std::string_view chunk) {

@@ -52,6 +52,13 @@ public:
   // Called whenever capture ends on its own: every pipe reached end of file.
   // A process is "done" once it exited and this has been called.
   void set_closed_callback(std::function<void()> callback);
+  // Sees each record of the output (a line, or a piece of a line longer than
+  // max_line) of both streams, in order; returns true to be removed. Used by
+  // `ready = { log = ... }`, so it costs nothing once the service is ready.
+  using LineObserver = std::function<bool(std::string_view record)>;
+  // Sets (or, with nullptr, removes) the observer. Set it after attach():
+  // attach() drains the previous process's pipes through emit.
+  void set_line_observer(LineObserver observer);
   // New settings (reload): paths, sizes, max_line and stall_timeout apply at
   // once; a new path is opened with the next write. Whether stderr is
   // separate, and into which file, changes at the next attach().
@@ -87,6 +94,7 @@ private:
   std::unique_ptr<Stream> m_streams[2];        // stdout (or merged), stderr
   std::function<void()> m_on_closed;
   events::EventBus* m_events = nullptr;
+  LineObserver m_line_observer;  // empty unless a ready log pattern waits for its line
 };
 
 } // namespace luvsup::log

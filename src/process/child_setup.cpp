@@ -85,7 +85,9 @@ void exec_child(const ChildPlan& original) noexcept {
   }
   plan.out_fd = move_above_stdio(plan.out_fd);
   plan.err_fd = move_above_stdio(plan.err_fd);
-  if (plan.out_fd < 0 || (original.err_fd >= 0 && plan.err_fd < 0)) {
+  plan.ready_fd = move_above_stdio(plan.ready_fd);
+  if (plan.out_fd < 0 || (original.err_fd >= 0 && plan.err_fd < 0) ||
+      (original.ready_fd >= 0 && plan.ready_fd < 0)) {
     fail(plan, ChildStep::fds);
   }
   // Its own session and process group: stopping the service signals the
@@ -122,6 +124,22 @@ void exec_child(const ChildPlan& original) noexcept {
   }
   if (!close_other_fds(plan.max_fd)) {
     fail(plan, ChildStep::close_fds);
+  }
+  // After close_other_fds, which would mark it close-on-exec again. The
+  // report pipe must survive until execve: move it out of the way first.
+  if (plan.ready_fd >= 0 && plan.ready_target > 2) {
+    if (plan.report_fd == plan.ready_target) {
+      plan.report_fd = fcntl(plan.report_fd, F_DUPFD_CLOEXEC, plan.ready_target + 1);
+      if (plan.report_fd < 0) {
+        _exit(127);
+      }
+    }
+    const int got = plan.ready_fd == plan.ready_target
+                        ? fcntl(plan.ready_target, F_SETFD, 0)
+                        : dup2(plan.ready_fd, plan.ready_target);
+    if (got < 0) {
+      fail(plan, ChildStep::ready_fd);
+    }
   }
   if (plan.has_umask) {
     umask(plan.umask);

@@ -29,6 +29,7 @@ enum class ChildStep : int {
   chdir,
   exec,
   join_cgroup,
+  ready_fd,   // dup2 of the readiness pipe onto its descriptor number
 };
 
 struct ChildFailure {
@@ -47,6 +48,8 @@ struct ChildPlan {
   int err_fd = -1;                  // write end for stderr, or -1 when merged
   int report_fd = -1;               // close-on-exec pipe to the parent
   int cgroup_fd = -1;               // the service cgroup's cgroup.procs, or -1 (tag attribution only)
+  int ready_fd = -1;                // write end of the readiness pipe, or -1
+  int ready_target = -1;            // the descriptor number (3 or more) it gets in the child
   bool has_umask = false;
   mode_t umask = 0;
   const core::ResourceLimit* limits = nullptr;

@@ -89,6 +89,9 @@ std::variant<LaunchSpec, LaunchError> prepare_launch(const core::ServiceSpec& sp
   for (const auto& [key, value] : spec.env) {
     env.set(key, value);
   }
+  for (const auto& [key, value] : ctx.supervisor_env) {
+    env.set(key, value);
+  }
   // Last, so that the tag always tells which service a process belongs to.
   env.set(k_service_tag_var, ctx.tag);
 

@@ -44,6 +44,10 @@ struct LaunchError {
 struct ChildContext {
   std::string tag;  // "<stackhash>/<name>", exported as LUVSUP_SERVICE
   std::vector<core::ResourceLimit> base_limits;  // limits luvsup had before raising them
+  // Variables of luvsup's own protocols with the service (NOTIFY_SOCKET,
+  // WATCHDOG_USEC): set after spec.env, so a service's env cannot point them
+  // elsewhere.
+  std::vector<std::pair<std::string, std::string>> supervisor_env = {};
 };
 
 // The environment variable that marks every child (and, by inheritance, its
@@ -54,7 +58,7 @@ inline constexpr const char* k_service_tag_var = "LUVSUP_SERVICE";
 // - env: luvsup's environ minus the systemd activation variables (NOTIFY_SOCKET,
 //   LISTEN_*, WATCHDOG_*) and any inherited LUVSUP_SERVICE; then HOME, USER and
 //   LOGNAME of the service's user when one is given; then spec.env in order
-//   (later wins); then LUVSUP_SERVICE=<tag> last, so a service cannot hide from
+//   (later wins); then ctx.supervisor_env; then LUVSUP_SERVICE=<tag> last, so a service cannot hide from
 //   its own supervisor.
 // - path: argv[0] when it contains '/', else the first executable match in the
 //   child's PATH (luvsup's PATH when the child has none, then a default).

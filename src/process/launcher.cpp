@@ -42,7 +42,7 @@ std::string limit_value(rlim_t value) {
 }
 
 // Turns the child's report into the words of the error message.
-std::string describe(const ChildFailure& failure, const LaunchSpec& spec) {
+std::string describe(const ChildFailure& failure, const LaunchSpec& spec, int ready_target) {
   switch (static_cast<ChildStep>(failure.step)) {
     case ChildStep::fds: return "move pipe descriptors";
     case ChildStep::setsid: return "setsid";
@@ -64,6 +64,7 @@ std::string describe(const ChildFailure& failure, const LaunchSpec& spec) {
     case ChildStep::chdir: return "chdir " + spec.cwd;
     case ChildStep::exec: return "exec " + spec.path;
     case ChildStep::join_cgroup: return "join the service's cgroup";
+    case ChildStep::ready_fd: return "give the readiness pipe descriptor number " + std::to_string(ready_target);
   }
   return "start child (step " + std::to_string(failure.step) + ")";
 }
@@ -104,7 +105,11 @@ void reap_blocking(pid_t pid) {
 }  // namespace
 
 std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate_stderr,
-                                          int cgroup_procs_fd) {
+                                          int cgroup_procs_fd, InheritedFd ready) {
+  if (ready.fd >= 0 && ready.target < 3) {
+    return LaunchError{EBADF, "give the readiness pipe descriptor number " +
+                                  std::to_string(ready.target) + " (use 3 or more)"};
+  }
   os::UniqueFd out_r, out_w, err_r, err_w, report_r, report_w;
   if (!make_pipe(out_r, out_w) || (separate_stderr && !make_pipe(err_r, err_w)) ||
       !make_pipe(report_r, report_w, false)) {
@@ -123,6 +128,8 @@ std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate
   plan.err_fd = err_w.get();
   plan.report_fd = report_w.get();
   plan.cgroup_fd = cgroup_procs_fd;
+  plan.ready_fd = ready.fd;
+  plan.ready_target = ready.target;
   plan.has_umask = spec.umask.has_value();
   plan.umask = spec.umask.value_or(0);
   plan.limits = spec.limits.data();
@@ -164,7 +171,7 @@ std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate
   } while (n < 0 && errno == EINTR);
   if (n == static_cast<ssize_t>(sizeof failure)) {
     reap_blocking(pid);  // the child _exits right after reporting
-    return LaunchError{failure.err, describe(failure, spec)};
+    return LaunchError{failure.err, describe(failure, spec, ready.target)};
   }
   if (n != 0) {
     // We cannot tell whether it exec'd: make sure it did not, then reap it.

@@ -19,6 +19,13 @@ struct Launched {
   int err_fd = -1;  // read end of stderr, or -1 when merged into out_fd
 };
 
+// A descriptor of luvsup's that the child gets under a chosen number (the
+// write end of a `ready = { fd = N }` pipe). Unused while fd is -1.
+struct InheritedFd {
+  int fd = -1;      // luvsup's descriptor; stays open in luvsup
+  int target = -1;  // the number it has in the child: 3 or more
+};
+
 // Forks and execs `spec`. The child gets default signal dispositions and an
 // empty signal mask, its own session and process group, stdin from
 // spec.stdin_path, stdout and stderr on one pipe (two when separate_stderr),
@@ -27,8 +34,9 @@ struct Launched {
 // if any step failed, returns the LaunchError naming it ("chdir /srv/app:
 // ...") with the child already reaped. With cgroup_procs_fd (a service
 // cgroup's cgroup.procs, open for writing), the child joins that cgroup right
-// after setsid.
+// after setsid. With `ready`, the child has ready.fd as descriptor
+// ready.target (not close-on-exec); a target below 3 is refused (EBADF).
 std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate_stderr,
-                                          int cgroup_procs_fd = -1);
+                                          int cgroup_procs_fd = -1, InheritedFd ready = {});
 
 }  // namespace luvsup::process

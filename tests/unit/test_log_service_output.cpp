@@ -197,3 +197,53 @@ TEST_CASE("rotation through the service output loses no line") {
   all += read_file(spec.file);
   CHECK(reconstruct(parse_records(all, false)) == input);
 }
+
+TEST_CASE("a line observer sees each record of both streams until it returns true") {
+  TempDir dir;
+  Loop loop;
+  auto spec = spec_for(dir.path("svc.log"));
+  spec.separate_stderr = true;
+  spec.max_line = 8;
+  ServiceOutput out(loop.get(), "svc", spec, nullptr);
+  TestPipe o, e;
+  out.attach(o.take_read(), e.take_read());
+  std::vector<std::string> seen;
+  out.set_line_observer([&](std::string_view record) {
+    seen.emplace_back(record);
+    return record == "READY";
+  });
+  write_all(o.w, "starting\nlong line here\n");
+  REQUIRE(loop.run_until([&] { return seen.size() == 3; }));
+  write_all(e.w, "READY\nafter\n");
+  write_all(o.w, "more\n");
+  o.close_w();
+  e.close_w();
+  finish(loop, out);
+  // "long line here" is cut at max_line: the observer sees the pieces.
+  CHECK(seen == std::vector<std::string>{"starting", "long lin", "e here", "READY"});
+  // The log itself is unaffected.
+  CHECK(reconstruct(parse_records(read_file(spec.file), true)) ==
+        "starting\nlong line here\nREADY\nafter\nmore\n");
+}
+
+TEST_CASE("a line observer set after attach does not see the previous process's last lines") {
+  TempDir dir;
+  Loop loop;
+  ServiceOutput out(loop.get(), "svc", spec_for(dir.path("svc.log")), nullptr);
+  TestPipe first;
+  out.attach(first.take_read(), -1);
+  write_all(first.w, "old line\nold tail");
+  first.close_w();
+  TestPipe second;
+  out.attach(second.take_read(), -1);  // drains "old line" and "old tail"
+  std::vector<std::string> seen;
+  out.set_line_observer([&](std::string_view record) {
+    seen.emplace_back(record);
+    return false;
+  });
+  write_all(second.w, "new line\n");
+  second.close_w();
+  finish(loop, out);
+  CHECK(seen == std::vector<std::string>{"new line"});
+  out.set_line_observer(nullptr);  // removing it is allowed at any time
+}

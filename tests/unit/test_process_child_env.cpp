@@ -1,0 +1,64 @@
+// The environment a child starts with: the variables of luvsup's own manager
+// never leak, and luvsup's protocol variables cannot be overridden by env.
+#include "process/child_env.hpp"
+#include "process/launch_spec.hpp"
+#include "test_process_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+using namespace luvsup;
+using namespace luvsup::process;
+
+namespace {
+constexpr const char* k_systemd_vars[] = {"NOTIFY_SOCKET",  "LISTEN_PID",   "LISTEN_FDS",
+                                          "LISTEN_FDNAMES", "WATCHDOG_PID", "WATCHDOG_USEC"};
+
+struct InheritedSystemdVars {
+  InheritedSystemdVars() {
+    for (const char* var : k_systemd_vars) {
+      setenv(var, "from-luvsups-manager", 1);
+    }
+  }
+  ~InheritedSystemdVars() {
+    for (const char* var : k_systemd_vars) {
+      unsetenv(var);
+    }
+  }
+};
+} // namespace
+
+TEST_CASE("every systemd variable luvsup inherited is dropped from every child's environment") {
+  InheritedSystemdVars inherited;
+  const EnvList env = EnvList::inherited();
+  for (const char* var : k_systemd_vars) {
+    CHECK(is_dropped_variable(var));
+    CHECK(env.get(var) == nullptr);
+  }
+  CHECK_FALSE(is_dropped_variable("LISTEN"));
+  CHECK_FALSE(is_dropped_variable("NOTIFY_SOCKET_X"));
+  CHECK(env.get("PATH") != nullptr);
+}
+
+TEST_CASE("a child gets luvsup's own NOTIFY_SOCKET and WATCHDOG_USEC, whatever env says") {
+  InheritedSystemdVars inherited;
+  auto spec = test::make_spec({"env"});
+  spec.env = {{"NOTIFY_SOCKET", "/elsewhere"}, {"OTHER", "kept"}};
+  ChildContext ctx{"000000000000/svc", {}};
+  ctx.supervisor_env = {{"NOTIFY_SOCKET", "/state/notify/svc.sock"}, {"WATCHDOG_USEC", "2000000"}};
+  auto prepared = prepare_launch(spec, ctx);
+  REQUIRE(std::holds_alternative<LaunchSpec>(prepared));
+  auto launched = launch(std::get<LaunchSpec>(prepared), false);
+  REQUIRE(std::holds_alternative<Launched>(launched));
+  auto child = std::get<Launched>(launched);
+  const std::string env = test::read_all(child.out_fd);
+  test::wait_exit(child.pid);
+  CHECK(env.find("NOTIFY_SOCKET=/state/notify/svc.sock\n") != std::string::npos);
+  CHECK(env.find("/elsewhere") == std::string::npos);
+  CHECK(env.find("WATCHDOG_USEC=2000000\n") != std::string::npos);
+  CHECK(env.find("OTHER=kept\n") != std::string::npos);
+  CHECK(env.find("from-luvsups-manager") == std::string::npos);
+  CHECK(env.find("LISTEN_") == std::string::npos);
+  CHECK(env.find("WATCHDOG_PID") == std::string::npos);
+}
