@@ -154,6 +154,8 @@ int report(ControlClient& client, const json& reply, const ControlArgs& args) {
     if (cmd == "stop") {
       return wait_stopped(client, reply);
     }
+  } else if (cmd == "reload") {
+    fmt::print("{}\n", reply.value("message", ""));
   } else if (cmd == "pid") {
     fmt::print("{}\n", reply.value("pid", 0));
   } else if (cmd == "signal") {

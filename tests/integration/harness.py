@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -33,6 +34,13 @@ def wait_until(predicate, timeout=DEFAULT_TIMEOUT, what="condition", interval=0.
             raise TestFailure(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
         interval = min(interval * 1.5, 0.2)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def stack_hash(stack_path):

@@ -2,13 +2,15 @@
 luvsup on real processes."""
 import json
 import os
+import re
 import signal
 import socket
 import stat
 import subprocess
 import threading
 
-from harness import DEFAULT_TIMEOUT, HELPERS, LUVSUP, check, pid_alive, tagged_pids, wait_until
+from harness import (DEFAULT_TIMEOUT, HELPERS, LUVSUP, check, free_port, pid_alive, tagged_pids,
+                     wait_until)
 
 NOBODY = 65534
 FAST = 'restart = require("luvsup.backoff").fixed { delay = 0 }'
@@ -90,7 +92,9 @@ def test_status_shows_a_table_and_documented_json(t):
     check(set(web) == {"name", "state", "pid", "uptime", "restarts", "wanted", "held_down",
                        "reason", "last_exit", "health"}, sorted(web))
     check(web["pid"] in tagged_pids(t.file("stack.lua"), "web"), "the pid is the service's")
-    check(web["health"] == {"status": None, "since": None, "failures": 0, "last_error": None}, web)
+    check(web["health"] == {"status": None, "since": None, "failures": 0, "last_error": None,
+                            "latency": None, "ready": True}, web)
+    check(reply["stack"]["last_reload"] is None, "no reload yet")
     only = status(t, "db")
     check(list(only) == ["db"], "status NAME limits the services")
     check(run.stop() == 0, "clean shutdown")
@@ -149,15 +153,13 @@ def test_pid_and_signal_reach_the_main_process(t):
     check(run.stop() == 0, "clean shutdown")
 
 
-def test_errors_name_unknown_services_and_reload_is_refused(t):
+def test_errors_name_unknown_services(t):
     run = start_stack(t)
     for args in (["status", "nope"], ["stop", "nope", "web"], ["pid", "ghost"]):
         proc = ctl(t, *args)
         check(proc.returncode == 1, f"{args}: exit {proc.returncode}")
         check("unknown service" in proc.stderr, proc.stderr)
     check(status(t)["web"]["state"] != "stopped", "a failed stop changes nothing")
-    proc = ctl(t, "reload")
-    check(proc.returncode == 1 and "reload is not available in this build" in proc.stderr, proc.stderr)
     proc = ctl(t, "stop")
     check(proc.returncode == 2 and "stop needs service names or --all" in proc.stderr, proc.stderr)
     check(run.stop() == 0, "clean shutdown")
@@ -495,3 +497,43 @@ service "web" { cmd = { "sleep", "1000" }, depends_on = { "db" } }
               in web["reason"], web)
     finally:
         ctl(t, "shutdown")
+
+
+def test_reload_applies_a_change_and_reports_a_broken_stack(t):
+    run = start_stack(t, TWO_SERVICES, "--no-watch")
+    wait_state(t, "web", "running")
+    db_pid = status(t)["db"]["pid"]
+    t.stack(TWO_SERVICES.replace('"web"', '"www"'))
+    proc = ctl(t, "reload")
+    check(proc.returncode == 0, proc.stderr)
+    check("reload: +www -web" in proc.stdout, proc.stdout)
+    wait_state(t, "www", "running")
+    check(status(t)["db"]["pid"] == db_pid, "an unchanged service keeps its pid")
+    t.stack(TWO_SERVICES + "service 'broken' { comand = 'x' }\n")
+    proc = ctl(t, "reload")
+    check(proc.returncode == 1, f"exit {proc.returncode}")
+    check(re.search(r"stack\.lua:\d+: service 'broken': unknown key 'comand'", proc.stderr), proc.stderr)
+    last = json.loads(ctl(t, "status", "--json").stdout)["stack"]["last_reload"]
+    check(last["ok"] is False and last["trigger"] == "luvsup reload" and "comand" in last["message"],
+          last)
+    check(status(t)["www"]["state"] == "running", "a broken reload keeps the running stack")
+    check(run.stop() == 0, "clean shutdown")
+
+
+def test_status_shows_health_and_readiness(t):
+    port = free_port()
+    start_stack(t, f'''
+local health = require "luvsup.health"
+service "api" {{
+  cmd = {{ "python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1" }},
+  health = health.http {{ url = "http://127.0.0.1:{port}/", interval = 1, start_interval = "100ms" }},
+}}
+''')
+    t.runs[0].wait_log(r"api: healthy \(http 200")
+    api = json.loads(ctl(t, "status", "--json").stdout)["services"][0]
+    check(api["health"]["status"] == "healthy" and api["health"]["ready"] is True, api)
+    check(api["health"]["failures"] == 0 and api["health"]["last_error"] is None, api)
+    check(isinstance(api["health"]["latency"], float) and isinstance(api["health"]["since"], float),
+          api)
+    table = ctl(t, "status").stdout
+    check(re.search(r"^api\s+running.*healthy", table, re.M), table)

@@ -3,9 +3,8 @@ unhealthy restarts with backoff, the fallback, depends_on healthy and
 start_timeout."""
 import os
 import re
-import socket
 
-from harness import check, pid_alive, wait_until
+from harness import check, free_port, pid_alive, wait_until
 
 # A TCP listener that waits for an optional flag file before it listens, and
 # notes each connection it accepts in conns.txt.
@@ -25,12 +24,6 @@ while True:
         f.write("x\\n")
     c.close()
 '''
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def listener(t, port, flag=None):

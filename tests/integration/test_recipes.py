@@ -1,16 +1,9 @@
 """Recipes run the real program: it starts, serves, survives a kill, stops."""
 import os
 import signal
-import socket
 import urllib.request
 
-from harness import check, tagged_pids, wait_until
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from harness import check, free_port, tagged_pids, wait_until
 
 
 def fetch(url):
