@@ -1,5 +1,6 @@
 #include "app/commands.hpp"
 #include "app/stack_validation.hpp"
+#include "cli/control_command.hpp"
 
 #include <fmt/format.h>
 
@@ -20,7 +21,15 @@ int check_command(const cli::Options& options) {
   for (size_t i = 0; i < stack.levels.size(); ++i) {
     fmt::print("  {}. {}\n", i + 1, fmt::join(stack.levels[i], ", "));
   }
-  return k_exit_ok;
+  if (!options.plan) {
+    return k_exit_ok;
+  }
+  // The running luvsup loads the file itself and plans against what it runs.
+  cli::ControlArgs plan;
+  plan.command = "plan";
+  plan.stack_file = options.stack_file;
+  std::fflush(stdout);
+  return cli::control_command(plan);
 }
 
 }  // namespace luvsup::app

@@ -45,6 +45,20 @@ ReloadOutcome Reloader::reload_if_changed(std::string_view trigger, bool last_tr
   return load_and_apply(trigger, last_try, now);
 }
 
+ReloadOutcome Reloader::plan(const std::string& file) {
+  auto checked = load_and_order(file.empty() ? m_stack_file : file);
+  if (auto* error = std::get_if<std::string>(&checked)) {
+    return {ReloadStatus::failed, *error};
+  }
+  const lua::StackDefinition& definition = std::get<OrderedStack>(checked).definition;
+  std::vector<const core::ServiceSpec*> next_view;
+  for (const auto& spec : definition.services) {
+    next_view.push_back(&spec);
+  }
+  const core::ReloadPlan plan = core::plan_reload(m_supervisor.specs(), next_view);
+  return {ReloadStatus::applied, m_supervisor.preview_reload(plan)};
+}
+
 ReloadOutcome Reloader::load_and_apply(std::string_view trigger, bool log_failure,
                                        const Hashes& before) {
   if (m_supervisor.shutting_down()) {

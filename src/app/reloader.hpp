@@ -54,6 +54,11 @@ public:
   // caller retries once after a quiet period (a file may be half-written).
   ReloadOutcome reload_if_changed(std::string_view trigger, bool last_try);
 
+  // What reloading to `file` (empty: the running stack's file) would do, as
+  // the line a reload would log ("plan: +web ~api (cmd changed: would
+  // restart)"), without applying anything; failed with the load error.
+  ReloadOutcome plan(const std::string& file);
+
   // The files the running stack was loaded from: the stack file, the Lua
   // modules it required from its directory or luvsup's, and its env files.
   [[nodiscard]] const std::vector<std::string>& files() const { return m_files; }

@@ -248,12 +248,15 @@ int run_command(const cli::Options& options) {
                                                  [&] {
                                                    const ReloadOutcome outcome =
                                                        reloader.reload("luvsup reload");
-                                                   core::LastReload done;
-                                                   done.attempted = true;
-                                                   done.ok = outcome.status == ReloadStatus::applied;
-                                                   done.trigger = "luvsup reload";
-                                                   done.message = outcome.message;
-                                                   return done;
+                                                   return control::ActionResult{
+                                                       outcome.status == ReloadStatus::applied,
+                                                       outcome.message};
+                                                 },
+                                                 [&](const std::string& file) {
+                                                   const ReloadOutcome outcome = reloader.plan(file);
+                                                   return control::ActionResult{
+                                                       outcome.status == ReloadStatus::applied,
+                                                       outcome.message};
                                                  },
                                                  [&]() -> const core::LastReload& {
                                                    return reloader.last();

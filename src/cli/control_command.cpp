@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -45,6 +46,11 @@ json make_request(const ControlArgs& args) {
   }
   if (args.command == "signal") {
     request["signal"] = args.signal;
+  }
+  if (args.command == "plan") {
+    request["file"] = std::filesystem::absolute(args.stack_file.empty() ? "stack.lua" : args.stack_file)
+                          .lexically_normal()
+                          .string();
   }
   return request;
 }
@@ -154,7 +160,7 @@ int report(ControlClient& client, const json& reply, const ControlArgs& args) {
     if (cmd == "stop") {
       return wait_stopped(client, reply);
     }
-  } else if (cmd == "reload") {
+  } else if (cmd == "reload" || cmd == "plan") {
     fmt::print("{}\n", reply.value("message", ""));
   } else if (cmd == "pid") {
     fmt::print("{}\n", reply.value("pid", 0));

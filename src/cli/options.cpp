@@ -10,7 +10,7 @@ namespace luvsup::cli {
 const char* usage_text() {
   return "usage: luvsup run [--quiet] [--no-color] [--no-watch] [--log-level LEVEL] [--detach]\n"
          "                  [-s SOCKET] [STACK]\n"
-         "       luvsup check [STACK]\n"
+         "       luvsup check [--plan] [STACK]\n"
          "       luvsup status [NAME...] [--json]\n"
          "       luvsup start|stop|restart NAME... | --all\n"
          "       luvsup logs [-f] [-n N] [NAME...]\n"
@@ -19,7 +19,8 @@ const char* usage_text() {
          "\n"
          "  run     start every service of STACK (default ./stack.lua) and supervise it;\n"
          "          SIGINT or SIGTERM stops the stack in reverse dependency order\n"
-         "  check   validate STACK and print its services in start order\n"
+         "  check   validate STACK and print its services in start order; with --plan,\n"
+         "          also what reloading the running stack to STACK would do\n"
          "  status, start, stop, restart, logs, reload, shutdown, pid, signal:\n"
          "          control a running luvsup through its socket, found from -s SOCKET,\n"
          "          $LUVSUP_SOCKET or the stack file (-f/--file STACK, default ./stack.lua)\n"
@@ -72,6 +73,8 @@ std::variant<Options, UsageError> parse_options(int argc, char** argv) {
       options.color = false;
     } else if (arg == "--no-watch") {
       options.watch = false;
+    } else if (options.command == Command::check && arg == "--plan") {
+      options.plan = true;
     } else if (options.command == Command::run && arg == "--detach") {
       options.detach = true;
     } else if (options.command == Command::run && (arg == "-s" || arg == "--socket")) {

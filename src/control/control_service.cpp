@@ -96,6 +96,9 @@ void ControlService::handle(Connection& client, const Request& request) {
   case Cmd::reload:
     reload(client, request);
     return;
+  case Cmd::plan:
+    plan(client, request);
+    return;
   case Cmd::shutdown:
     spdlog::info("control: shutdown requested (client pid {})", client.peer_pid());
     client.send(ok_reply(request.id));
@@ -155,16 +158,27 @@ void ControlService::status(Connection& client, const Request& request) {
   client.send(reply);
 }
 
-void ControlService::reload(Connection& client, const Request& request) {
-  spdlog::info("control: reload requested (client pid {})", client.peer_pid());
-  const core::LastReload outcome = m_actions.reload();
-  if (!outcome.ok) {
-    client.send(error_reply(request.id, outcome.message));
+namespace {
+
+void send_result(Connection& client, const Request& request, const ActionResult& result) {
+  if (!result.ok) {
+    client.send(error_reply(request.id, result.message));
     return;
   }
   json reply = ok_reply(request.id);
-  reply["message"] = outcome.message;
+  reply["message"] = result.message;
   client.send(reply);
+}
+
+}  // namespace
+
+void ControlService::reload(Connection& client, const Request& request) {
+  spdlog::info("control: reload requested (client pid {})", client.peer_pid());
+  send_result(client, request, m_actions.reload());
+}
+
+void ControlService::plan(Connection& client, const Request& request) {
+  send_result(client, request, m_actions.plan(request.file));
 }
 
 void ControlService::remember_stop(const std::string& name, bool stopped) {

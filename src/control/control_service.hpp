@@ -26,10 +26,19 @@ struct StackInfo {
   double started_at = 0; // Platform::now() when luvsup started
 };
 
+// What a reload or a plan did: ok and its log line, or why it failed.
+struct ActionResult {
+  bool ok = false;
+  std::string message;
+};
+
 // What the control plane asks of the stack as a whole.
 struct StackActions {
-  std::function<void()> shutdown;                        // the orderly stop, as SIGTERM
-  std::function<core::LastReload()> reload;              // reloads now; what it did
+  std::function<void()> shutdown;  // the orderly stop, as SIGTERM
+  std::function<ActionResult()> reload;
+  // What reloading to `file` (empty: the running stack's file) would do,
+  // without doing it.
+  std::function<ActionResult(const std::string& file)> plan;
   std::function<const core::LastReload&()> last_reload;  // for the status
 };
 
@@ -48,6 +57,7 @@ private:
   void pid(Connection& client, const Request& request);
   void signal(Connection& client, const Request& request);
   void reload(Connection& client, const Request& request);
+  void plan(Connection& client, const Request& request);
   // The services a request names, or an error reply already sent (null).
   std::optional<std::vector<core::Service*>> resolve(Connection& client, const Request& request);
   void remember_stop(const std::string& name, bool stopped);

@@ -10,13 +10,14 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<Cmd, std::string_view>, 9> k_commands = {{
+constexpr std::array<std::pair<Cmd, std::string_view>, 10> k_commands = {{
     {Cmd::status, "status"},
     {Cmd::start, "start"},
     {Cmd::stop, "stop"},
     {Cmd::restart, "restart"},
     {Cmd::logs, "logs"},
     {Cmd::reload, "reload"},
+    {Cmd::plan, "plan"},
     {Cmd::shutdown, "shutdown"},
     {Cmd::pid, "pid"},
     {Cmd::signal, "signal"},
@@ -40,6 +41,8 @@ bool key_allowed(Cmd cmd, std::string_view key) {
     return key == "services";
   case Cmd::signal:
     return key == "services" || key == "signal";
+  case Cmd::plan:
+    return key == "file";
   case Cmd::reload:
   case Cmd::shutdown:
     return false;
@@ -83,6 +86,12 @@ std::optional<std::string> check_fields(const json& doc, Request& request) {
         return "'lines' expects an integer from 0 to " + std::to_string(k_max_lines);
       }
       request.lines = static_cast<int>(value.get<long long>());
+    } else if (key == "file") {
+      if (!value.is_string() || value.get_ref<const std::string&>().empty() ||
+          value.get_ref<const std::string&>().front() != '/') {
+        return "'file' expects an absolute path";
+      }
+      request.file = value.get<std::string>();
     } else if (key == "signal") {
       if (value.is_string() && !value.get_ref<const std::string&>().empty()) {
         request.signal = value.get<std::string>();

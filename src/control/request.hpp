@@ -21,7 +21,7 @@ inline constexpr int k_protocol_version = 1;
 // Longest request line accepted, newline excluded.
 inline constexpr size_t k_max_request = 64 * 1024;
 
-enum class Cmd { status, start, stop, restart, logs, reload, shutdown, pid, signal };
+enum class Cmd { status, start, stop, restart, logs, reload, plan, shutdown, pid, signal };
 
 struct Request {
   nlohmann::json id; // echoed in the reply; null when absent
@@ -31,6 +31,7 @@ struct Request {
   std::string signal;                // signal: a name ("TERM", "SIGUSR1") or a number
   int lines = 10;                    // logs: how many past lines
   bool follow = false;               // logs: keep streaming new lines
+  std::string file;                  // plan: the stack file to plan against (empty: the running one's)
 };
 
 struct RequestError {

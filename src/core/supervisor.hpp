@@ -62,6 +62,9 @@ public:
   // it did ("reload: +web -old ~api (cmd changed: restarted)").
   std::string apply_reload(const ReloadPlan& plan,
                            std::vector<std::shared_ptr<const ServiceSpec>> next);
+  // What apply_reload(plan, ...) would do, said as it would say it, with
+  // nothing changed: "plan: +web ~api (cmd changed: would restart)".
+  std::string preview_reload(const ReloadPlan& plan) const;
   // The definitions of the running stack in declaration order, without the
   // services a reload removed that are still stopping.
   std::vector<const ServiceSpec*> specs() const;
@@ -93,6 +96,10 @@ private:
   bool retiring(const Service& service) const;
   // Whether the user stopped it, so that a reload must not start it again.
   bool explicitly_stopped(const Service& service) const;
+  // What a reload's change does to a service, for applying and for a preview.
+  enum class ChangeEffect { applied, restarted, started_again, kept_pid };
+  ChangeEffect effect_of(const Service& service, const ServiceChange& change) const;
+  static std::string describe_effect(ChangeEffect effect, const Service& service, bool preview);
   std::string apply_change(Service& service, const ServiceChange& change);
   void drop_retired();
 

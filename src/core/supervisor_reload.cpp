@@ -90,29 +90,72 @@ std::string Supervisor::apply_reload(const ReloadPlan& plan,
   return line;
 }
 
-// Queues what the change needs and says, for the log, what that is.
-std::string Supervisor::apply_change(Service& service, const ServiceChange& change) {
+Supervisor::ChangeEffect Supervisor::effect_of(const Service& service,
+                                               const ServiceChange& change) const {
   if (explicitly_stopped(service) || m_shutting_down) {
-    return "applied";
+    return ChangeEffect::applied;
   }
   const ProcState state = service.state();
   const bool resting = state == ProcState::backoff || state == ProcState::crash_looping ||
                        state == ProcState::fatal;
   if (change.restarts()) {
-    m_queue.emplace_back(&service, ServiceEvent::process_changed);
     if (service.has_process()) {
-      return "restarted";
+      return ChangeEffect::restarted;
     }
-    return resting || state == ProcState::completed ? "started again" : "applied";
+    return resting || state == ProcState::completed ? ChangeEffect::started_again
+                                                    : ChangeEffect::applied;
   }
   if (resting) {
-    m_queue.emplace_back(&service, ServiceEvent::definition_changed);
-    return "started again";
+    return ChangeEffect::started_again;
   }
   if (service.has_process() && service.pid() > 0) {
-    return fmt::format("kept pid {}", service.pid());
+    return ChangeEffect::kept_pid;
   }
-  return "applied";
+  return ChangeEffect::applied;
+}
+
+std::string Supervisor::describe_effect(ChangeEffect effect, const Service& service, bool preview) {
+  switch (effect) {
+  case ChangeEffect::restarted: return preview ? "would restart" : "restarted";
+  case ChangeEffect::started_again: return preview ? "would start again" : "started again";
+  case ChangeEffect::kept_pid:
+    return fmt::format("{} pid {}", preview ? "would keep" : "kept", service.pid());
+  case ChangeEffect::applied: break;
+  }
+  return preview ? "would apply" : "applied";
+}
+
+// Queues what the change needs and says, for the log, what that is.
+std::string Supervisor::apply_change(Service& service, const ServiceChange& change) {
+  const ChangeEffect effect = effect_of(service, change);
+  if (!explicitly_stopped(service) && !m_shutting_down) {
+    if (change.restarts()) {
+      m_queue.emplace_back(&service, ServiceEvent::process_changed);
+    } else if (effect == ChangeEffect::started_again) {
+      m_queue.emplace_back(&service, ServiceEvent::definition_changed);
+    }
+  }
+  return describe_effect(effect, service, false);
+}
+
+std::string Supervisor::preview_reload(const ReloadPlan& plan) const {
+  if (plan.empty()) {
+    return "plan: no changes";
+  }
+  std::string line = "plan:";
+  for (const auto& name : plan.added) {
+    line += " +" + name;
+  }
+  for (const auto& name : plan.removed) {
+    line += " -" + name;
+  }
+  for (const auto& change : plan.changed) {
+    if (const Service* service = find(change.name)) {
+      line += fmt::format(" ~{} ({}: {})", change.name, describe_cause(change),
+                          describe_effect(effect_of(*service, change), *service, true));
+    }
+  }
+  return line;
 }
 
 void Supervisor::drop_retired() {
