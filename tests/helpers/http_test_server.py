@@ -18,6 +18,8 @@ Endpoints (HTTP/1.1 with keep-alive, on the http and https listeners):
                  every request header (names in lower case) and "body: B"
   /big-headers   200 with 100 KiB of response headers
   /connections   200; the body is the number of connections accepted so far
+  /held          200; the body is the number of connections the silent
+                 listener has accepted
 The silent listener accepts connections and never reads or writes.
 """
 import argparse
@@ -86,6 +88,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with connections_lock:
                 count = connections
             self.reply(200, str(count).encode())
+        elif path == "/held":
+            self.reply(200, str(len(held)).encode())
         else:
             self.reply(404, b"no such endpoint")
 

@@ -138,30 +138,33 @@ service "client" {{
 
 
 def test_a_500_makes_the_service_unhealthy_after_its_retries_and_it_is_restarted_with_backoff(t):
-    port = free_port()
-    t.stack(f'''
+    # The server is the test's, so that every probe of every spawn gets its 500.
+    def test(server):
+        t.stack(f'''
 local health = require "luvsup.health"
 local backoff = require "luvsup.backoff"
 service "web" {{
-  cmd = {server_cmd("--http-port", port)},
-  health = health.http {{ url = "http://127.0.0.1:{port}/status/500", interval = 0.1, start_interval = 0.1,
+  cmd = {{ "sleep", "1000" }},
+  health = health.http {{ url = "{server.url("/status/500")}", interval = 0.1, start_interval = 0.1,
                           retries = 2 }},
   restart = backoff.exponential {{ initial = 0.2, factor = 2, jitter = 0 }},
 }}
 ''')
-    run = t.run()
-    run.wait_log(r"web: restarting in 0\.4s")
-    log = run.log()
-    # The first probe may find the server not listening yet: any failure counts.
-    check(lines_in_order(log, r"web: health probe failed \(1/2\): ",
-                         r"web: unhealthy after 2 failures: HTTP 500 \(expected 200-399\)",
-                         r"web: restarting: unhealthy \(HTTP 500 \(expected 200-399\)\)",
-                         r"web: restarting in 0\.2s"), "failures, unhealthy, restart, backoff in order")
-    delays = [float(d) for d in re.findall(r"web: restarting in ([\d.]+)s", log)]
-    check(delays[:2] == [0.2, 0.4], f"the backoff grows: {delays}")
-    check("web: healthy" not in log, "never healthy")
-    check(run.count(r"web: started") >= 2, "restarted")
-    check(run.stop() == 0, "clean shutdown")
+        run = t.run()
+        run.wait_log(r"web: restarting in 0\.4s")
+        log = run.log()
+        check(lines_in_order(log, r"web: health probe failed \(1/2\): HTTP 500 \(expected 200-399\)",
+                             r"web: unhealthy after 2 failures: HTTP 500 \(expected 200-399\)",
+                             r"web: restarting: unhealthy \(HTTP 500 \(expected 200-399\)\)",
+                             r"web: restarting in 0\.2s"), "failures, unhealthy, restart, backoff in order")
+        delays = [float(d) for d in re.findall(r"web: restarting in ([\d.]+)s", log)]
+        check(delays[:2] == [0.2, 0.4], f"the backoff grows: {delays}")
+        check(len(re.findall(r"web: unhealthy after 2 failures: HTTP 500", log)) == 2, "once per spawn")
+        check("web: unhealthy after 1 failure" not in log, "one failure is below the retries")
+        check(run.count(r"web: started") >= 2, "restarted")
+        check(run.stop() == 0, "clean shutdown")
+
+    with_server(test)
 
 
 def test_a_body_that_does_not_match_expect_body_fails_with_the_pattern(t):
@@ -322,7 +325,14 @@ service "eager" {{
 
 
 def connections(port):
+    """How many connections the HTTP test server on `port` has accepted."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/connections", timeout=10) as reply:
+        return int(reply.read())
+
+
+def held(port):
+    """How many connections the silent listener of the HTTP test server on `port` has accepted."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/held", timeout=10) as reply:
         return int(reply.read())
 
 
@@ -448,31 +458,29 @@ service "web" {{
 
 
 def test_a_reloaded_probe_that_never_passed_is_excused_by_its_fallback_again(t):
-    port = free_port()
+    port, silent = free_port(), free_port()
+    # The fallback connects to the silent listener, which the server opens
+    # after its HTTP port: the first pass is the primary's.
     stack = '''
 local health = require "luvsup.health"
 service "api" {{
   cmd = {cmd},
   health = health.http {{ url = "http://127.0.0.1:{port}{path}", interval = 0.1, start_interval = 0.1,
                           retries = 1, start_period = 600, fallback_grace = 0.1,
-                          fallback = health.tcp {{ port = {port} }} }},
+                          fallback = health.tcp {{ port = {silent} }} }},
 }}
 '''
-    t.stack(stack.format(cmd=server_cmd("--http-port", port), port=port, path="/ok"))
+    cmd = server_cmd("--http-port", port, "--silent-port", silent)
+    t.stack(stack.format(cmd=cmd, port=port, silent=silent, path="/ok"))
     run = t.run()
     run.wait_log(r"api: healthy \(http 200 in \d+ms\)")
     # The new definition has never passed: its failures are the probe's, not
     # the service's, however short the grace of the old one that did pass.
-    t.stack(stack.format(cmd=server_cmd("--http-port", port), port=port, path="/wrong-endpoint"))
+    t.stack(stack.format(cmd=cmd, port=port, silent=silent, path="/wrong-endpoint"))
     run.wait_log(r"reload: ~api \(health changed")
     run.wait_log(r"api: the health probe looks broken \(HTTP 404 \(expected 200-399\)\) but its fallback passes")
-    at_warning, polls = connections(port), [1]
-
-    def rounds():
-        polls[0] += 1
-        return connections(port) - at_warning - polls[0] >= 10
-
-    wait_until(rounds, what="ten more probe rounds")
+    at_warning = held(port)
+    wait_until(lambda: held(port) - at_warning >= 10, what="ten more probe rounds")
     log = run.log()
     check(run.count(r"api: started") == 1, "never restarted")
     check("unhealthy" not in log and "grace" not in log, "the old definition's grace does not apply")
