@@ -177,11 +177,18 @@ service "web" {{
                           start_interval = 0.1, retries = 1 }},
   on_unhealthy = function() return "wait" end,
 }}
+service "big" {{
+  cmd = {{ "sleep", "1000" }},
+  health = health.http {{ url = "http://127.0.0.1:{port}/big?bytes=1000000", expect_body = "^0123456789",
+                          start_interval = 0.1, start_period = 600 }},
+}}
 ''')
     run = t.run()
     # retries = 1: every failure fires (a first one may be "connection refused").
     run.wait_log(r'web: unhealthy after \d+ failures?: HTTP 200 but the body does not match "\^goodbye"')
     check(run.count(r"web: started") == 1, "on_unhealthy chose to wait")
+    # A body past the cap is matched on its start.
+    run.wait_log(r"big: healthy \(http 200 in \d+ms\)")
     check(run.stop() == 0, "clean shutdown")
 
 
@@ -242,11 +249,17 @@ service "app" {{
                           interval = 0.1, retries = 2 }},
   on_unhealthy = function() return "wait" end,
 }}
+service "patient" {{
+  cmd = {{ "sleep", "1000" }},
+  health = health.http {{ url = "{server.url("/hang")}", timeout = 3600, start_interval = 0.1 }},
+}}
 ''')
         run = t.run()
         run.wait_log(r"app: health probe failed \(1/2\): timed out after 0\.3s")
         run.wait_log(r"app: unhealthy after 2 failures: timed out after 0\.3s")
+        # patient's probe is in flight for an hour: stopping cancels it.
         check(run.stop() == 0, "clean shutdown")
+        check("patient: health probe failed" not in run.log(), "patient's probe never ended")
 
     with_server(test)
 
