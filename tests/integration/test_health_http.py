@@ -498,3 +498,23 @@ service "api" {{
     check(run.count(r"api: started") == 1, "never restarted")
     check("unhealthy" not in log and "grace" not in log, "the old definition's grace does not apply")
     check(run.stop() == 0, "clean shutdown")
+
+
+def test_a_url_or_header_curl_would_refuse_is_an_error_at_load_not_a_restart_loop(t):
+    t.stack('''
+local health = require "luvsup.health"
+service "api" {
+  cmd = { "sleep", "1000" },
+  health = health.http { url = "http://127.0.0.1:8080/health", headers = { ["X-Token"] = "a\\r\\nX-Evil: 1" } },
+}
+''')
+    code, _, err = t.check()
+    check(code != 0, "check fails")
+    check("stack.lua:5: service 'api': key 'health.headers' expects values without line breaks, got "
+          'X-Token = "a\\r\\nX-Evil: 1"' in err, err)
+    t.stack('''
+local health = require "luvsup.health"
+service "api" { cmd = { "sleep", "1000" }, health = health.http "http://127.0.0.1:8080/my health" }
+''')
+    code, _, err = t.check()
+    check(code != 0 and "stack.lua:3: service 'api': key 'health.url' expects a URL without spaces" in err, err)
