@@ -41,11 +41,11 @@ TEST_CASE("a URL or header value that libcurl would refuse on every probe is rep
   CHECK(err("  health = health.http { url = 'http://[::1/' },") ==
         "stack.lua:4: service 'web': key 'health.url' expects a URL with a host and an optional "
         "port from 1 to 65535, got \"http://[::1/\"");
-  CHECK(err("  health = health.http { url = 'http://x/', headers = { ['X-A'] = 'b\\r\\nX-B: 1' } },") ==
+  CHECK(err("  health = health.http { url = 'http://x/', headers = { X = 'b\\r\\nY: 1' } },") ==
         "stack.lua:4: service 'web': key 'health.headers' expects values without line breaks, got "
-        "X-A = \"b\\r\\nX-B: 1\"");
-  for (const char* url : {"http://[::1]:8080/x", "https://user:pw@example.com/", "http://example.com:/",
-                          "http://[fe80::1%25eth0]/", "http://x"}) {
+        "X = \"b\\r\\nY: 1\"");
+  for (const char* url : {"http://[::1]:8080/x", "https://user:pw@example.com/",
+                          "http://example.com:/", "http://[fe80::1%25eth0]/", "http://x"}) {
     CAPTURE(url);
     CHECK(err(std::string("  health = health.http { url = '") + url + "' },") == "");
   }
