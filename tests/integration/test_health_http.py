@@ -308,10 +308,23 @@ service "strict" {{
     check(run.stop() == 0, "clean shutdown")
 
 
+def accepts(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        return True
+    except OSError:
+        return False
+
+
 def test_failures_during_the_start_period_do_not_count(t):
     t.write("switching.py", SWITCHING)
     slow, eager = free_port(), free_port()
-    t.stack(f'''
+    # eager's server is the test's and listens before luvsup starts, so that
+    # eager's first probe is a 500, not a refused connection.
+    warming = subprocess.Popen(["python3", t.file("switching.py"), str(eager), "--warm-up", "3600"])
+    try:
+        wait_until(lambda: accepts(eager), what="eager's server to listen")
+        t.stack(f'''
 local health = require "luvsup.health"
 local backoff = require "luvsup.backoff"
 service "slow" {{
@@ -320,21 +333,25 @@ service "slow" {{
                           interval = 0.1, retries = 1 }},
 }}
 service "eager" {{
-  cmd = {{ "python3", "switching.py", "{eager}", "--warm-up", "1", "--warm-up-requests", "3" }},
+  cmd = {{ "sleep", "1000" }},
   health = health.http {{ url = "http://127.0.0.1:{eager}/", start_interval = 0.1, interval = 0.1,
                           retries = 1 }},
   restart = backoff.fixed {{ delay = 0.2 }},
 }}
 ''')
-    run = t.run()
-    run.wait_log(r"slow: healthy \(http 200 in \d+ms\)")
-    log = run.log()
-    check(lines_in_order(log, r"slow: health probe failed \(not counted in the start period\): "
-                              r"HTTP 500 \(expected 200-399\)", r"slow: healthy"), "500s before it was healthy")
-    check("slow: unhealthy" not in log and run.count(r"slow: started") == 1, "slow was never restarted")
-    # The same server without a start period: its first 500 counts.
-    run.wait_log(r"eager: restarting: unhealthy \(HTTP 500 \(expected 200-399\)\)")
-    check(run.stop() == 0, "clean shutdown")
+        run = t.run()
+        run.wait_log(r"slow: healthy \(http 200 in \d+ms\)")
+        log = run.log()
+        check(lines_in_order(log, r"slow: health probe failed \(not counted in the start period\): "
+                                  r"HTTP 500 \(expected 200-399\)", r"slow: healthy"), "500s before it was healthy")
+        check("slow: unhealthy" not in log and run.count(r"slow: started") == 1, "slow was never restarted")
+        # The same 500s without a start period: the first one counts.
+        run.wait_log(r"eager: unhealthy after 1 failure: HTTP 500 \(expected 200-399\)")
+        run.wait_log(r"eager: restarting: unhealthy \(HTTP 500 \(expected 200-399\)\)")
+        check(run.stop() == 0, "clean shutdown")
+    finally:
+        warming.kill()
+        warming.wait()
 
 
 def connections(port):
