@@ -209,13 +209,30 @@ end
 
 local normalise_node
 
+-- The URL checks libcurl would otherwise fail every probe on, at run time:
+-- a mistake in the stack must be reported at load, not restart a good service.
+local function check_url(fail, url)
+  if type(url) ~= "string" or not url:match("^https?://[^/]") then
+    fail(string.format("expects an http:// or https:// URL, got %s",
+      type(url) == "string" and string.format("%q", url) or type(url)), "url")
+  end
+  if url:find("[%s%c]") then
+    fail(string.format("expects a URL without spaces or control characters (write a space as %%20), got %q",
+      url), "url")
+  end
+  local host_port = url:match("^https?://([^/?#]*)"):match("[^@]*$")
+  local host, port = host_port:match("^(%[[^%]]+%])(.*)$")
+  if not host then host, port = host_port:match("^([^:%[%]]+)(.*)$") end
+  local number = port and tonumber(port:match("^:(%d+)$"))
+  if not host or (port ~= "" and port ~= ":" and not (number and number >= 1 and number <= 65535)) then
+    fail(string.format("expects a URL with a host and an optional port from 1 to 65535, got %q", url), "url")
+  end
+end
+
 local function leaf_of(fail, kind, o, timeout, ctx)
   local node = { kind = kind, timeout = timeout }
   if kind == "http" then
-    if type(o.url) ~= "string" or not o.url:match("^https?://[^/]") then
-      fail(string.format("expects an http:// or https:// URL, got %s",
-        type(o.url) == "string" and string.format("%q", o.url) or type(o.url)), "url")
-    end
+    check_url(fail, o.url)
     node.url = o.url
     if o.method ~= nil and (type(o.method) ~= "string" or not o.method:match("^%u+$")) then
       fail("expects an HTTP method like \"GET\" or \"HEAD\", got " .. tostring(o.method), "method")
@@ -230,6 +247,10 @@ local function leaf_of(fail, kind, o, timeout, ctx)
         local val = o.headers[name]
         if type(name) ~= "string" or not name:match("^[%w%-_]+$") or type(val) ~= "string" then
           fail(string.format("expects Name = \"value\" strings, got %s = %s", tostring(name), type(val)), "headers")
+        end
+        if val:find("[\r\n%z]") then
+          local shown = val:gsub("[\r\n%z]", { ["\r"] = "\\r", ["\n"] = "\\n", ["\0"] = "\\0" })
+          fail(string.format("expects values without line breaks, got %s = \"%s\"", name, shown), "headers")
         end
         node.headers[#node.headers + 1] = { name, val }
       end

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """The HTTP server of the HTTP engine's tests (tests/unit/test_http_http_client.cpp).
 
-Listens on 127.0.0.1 on free ports and prints them as one JSON line once every
-listener is bound: {"http": P, "https": P, "silent": P} ("https" only with
---cert and --key). Exits when its stdin reaches end of file, that is when the
-test process closes the pipe or dies.
+Listens on 127.0.0.1 on free ports (or those of --http-port, --https-port and
+--silent-port) and prints them as one JSON line once every listener is bound:
+{"http": P, "https": P, "silent": P} ("https" only with --cert and --key).
+Exits when its stdin reaches end of file, that is when the test process closes
+the pipe or dies; with --until-killed it ignores stdin and serves until a
+signal ends it (as a luvsup service, whose stdin is /dev/null).
 
 Endpoints (HTTP/1.1 with keep-alive, on the http and https listeners):
   /ok            200 "hello"
@@ -16,6 +18,8 @@ Endpoints (HTTP/1.1 with keep-alive, on the http and https listeners):
                  every request header (names in lower case) and "body: B"
   /big-headers   200 with 100 KiB of response headers
   /connections   200; the body is the number of connections accepted so far
+  /held          200; the body is the number of connections the silent
+                 listener has accepted
 The silent listener accepts connections and never reads or writes.
 """
 import argparse
@@ -84,6 +88,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with connections_lock:
                 count = connections
             self.reply(200, str(count).encode())
+        elif path == "/held":
+            self.reply(200, str(len(held)).encode())
         else:
             self.reply(404, b"no such endpoint")
 
@@ -112,26 +118,34 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cert")
     parser.add_argument("--key")
+    parser.add_argument("--http-port", type=int, default=0)
+    parser.add_argument("--https-port", type=int, default=0)
+    parser.add_argument("--silent-port", type=int, default=0)
+    parser.add_argument("--until-killed", action="store_true")
     args = parser.parse_args()
 
     ports = {}
-    plain = Server(("127.0.0.1", 0), Handler)
+    plain = Server(("127.0.0.1", args.http_port), Handler)
     ports["http"] = plain.server_address[1]
     serve(plain)
     if args.cert and args.key:
-        secure = Server(("127.0.0.1", 0), Handler)
+        secure = Server(("127.0.0.1", args.https_port), Handler)
         secure.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         secure.tls.load_cert_chain(args.cert, args.key)
         ports["https"] = secure.server_address[1]
         serve(secure)
     silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    silent.bind(("127.0.0.1", 0))
+    silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    silent.bind(("127.0.0.1", args.silent_port))
     silent.listen(128)
     ports["silent"] = silent.getsockname()[1]
     threading.Thread(target=hold_silently, args=(silent,), daemon=True).start()
 
     print(json.dumps(ports), flush=True)
-    sys.stdin.read()  # until the test closes the pipe
+    if args.until_killed:
+        threading.Event().wait()
+    else:
+        sys.stdin.read()  # until the test closes the pipe
 
 
 if __name__ == "__main__":

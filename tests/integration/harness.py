@@ -1,6 +1,7 @@
 """Helpers for integration tests: a temp directory per test, the real luvsup
 binary on real processes, and waits that poll with deadlines (never bare
 sleeps)."""
+import errno
 import os
 import re
 import shutil
@@ -90,6 +91,23 @@ def tagged_pids(stack_path, service=None):
     return found
 
 
+def remove_cgroup(path):
+    """Removes an empty cgroup. The kernel refuses (EBUSY) while the tasks that
+    left cgroup.procs are still exiting, so this retries until they are gone."""
+    def removed():
+        try:
+            os.rmdir(path)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            if e.errno != errno.EBUSY:
+                raise
+            return False
+        return True
+
+    wait_until(removed, timeout=10, what=f"cgroup {path} to be removable")
+
+
 def remove_stack_cgroups(stack_path):
     """Kills and removes the per-service cgroups a stack's luvsup may have left."""
     base = f"/sys/fs/cgroup/unified/luvsup-{stack_hash(stack_path)}"
@@ -106,8 +124,8 @@ def remove_stack_cgroups(stack_path):
                     pass
                 wait_until(lambda: not open(os.path.join(sub, "cgroup.procs")).read().strip(),
                            timeout=10, what=f"cgroup {sub} to empty")
-                os.rmdir(sub)
-        os.rmdir(root)
+                remove_cgroup(sub)
+        remove_cgroup(root)
 
 
 RECORD = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}) (?:(out|err) )?([|+%!]) (.*)$", re.S)

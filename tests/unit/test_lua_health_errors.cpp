@@ -31,6 +31,26 @@ TEST_CASE("an unknown probe key is reported at its line with a suggestion") {
         "mean 'port'?");
 }
 
+TEST_CASE("a URL or header value that libcurl would refuse on every probe is reported at load") {
+  CHECK(err("  health = health.http { url = 'http://127.0.0.1:8080/a b' },") ==
+        "stack.lua:4: service 'web': key 'health.url' expects a URL without spaces or control "
+        "characters (write a space as %20), got \"http://127.0.0.1:8080/a b\"");
+  CHECK(err("  health = health.http { url = 'http://127.0.0.1:99999/' },") ==
+        "stack.lua:4: service 'web': key 'health.url' expects a URL with a host and an optional "
+        "port from 1 to 65535, got \"http://127.0.0.1:99999/\"");
+  CHECK(err("  health = health.http { url = 'http://[::1/' },") ==
+        "stack.lua:4: service 'web': key 'health.url' expects a URL with a host and an optional "
+        "port from 1 to 65535, got \"http://[::1/\"");
+  CHECK(err("  health = health.http { url = 'http://x/', headers = { X = 'b\\r\\nY: 1' } },") ==
+        "stack.lua:4: service 'web': key 'health.headers' expects values without line breaks, got "
+        "X = \"b\\r\\nY: 1\"");
+  for (const char* url : {"http://[::1]:8080/x", "https://user:pw@example.com/",
+                          "http://example.com:/", "http://[fe80::1%25eth0]/", "http://x"}) {
+    CAPTURE(url);
+    CHECK(err(std::string("  health = health.http { url = '") + url + "' },") == "");
+  }
+}
+
 TEST_CASE("schedule keys on a nested probe are reported") {
   CHECK(
       err("  health = health.tcp { port = 1, fallback = health.tcp { port = 2, retries = 1 } },") ==
