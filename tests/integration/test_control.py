@@ -537,3 +537,25 @@ service "api" {{
           api)
     table = ctl(t, "status").stdout
     check(re.search(r"^api\s+running.*healthy", table, re.M), table)
+
+
+def test_check_plan_shows_what_a_reload_would_do_without_doing_it(t):
+    run = start_stack(t, TWO_SERVICES, "--no-watch")
+    wait_state(t, "web", "running")
+    before = status(t)
+    t.stack(TWO_SERVICES.replace("web says hi", "web says hello")
+            + 'service "extra" { cmd = { "sleep", "1000" } }\n')
+    code, out, err = t.check("stack.lua", "--plan")
+    check(code == 0, err)
+    check("stack.lua: ok: stack 'stack', 3 services" in out, out)
+    check(re.search(r"^plan: \+extra ~web \(cmd changed: would restart\)$", out, re.M), out)
+    after = status(t)
+    check(set(after) == {"db", "web"}, f"nothing was added: {sorted(after)}")
+    check(after["web"]["pid"] == before["web"]["pid"], "nothing was restarted")
+    check(run.count(r"reload:") == 0, "nothing was reloaded")
+    t.stack(TWO_SERVICES)
+    code, out, _ = t.check("stack.lua", "--plan")
+    check(code == 0 and "plan: no changes" in out, out)
+    check(run.stop() == 0, "clean shutdown")
+    code, _, err = t.check("stack.lua", "--plan")
+    check(code == 3 and "no luvsup is running for stack.lua" in err, f"exit {code}: {err}")
