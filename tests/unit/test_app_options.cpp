@@ -47,3 +47,14 @@ TEST_CASE("unknown commands, options and extra arguments are usage errors") {
   CHECK(std::holds_alternative<cli::UsageError>(parse({"run", "--log-level"})));
   CHECK(std::holds_alternative<cli::UsageError>(parse({})));
 }
+
+TEST_CASE("check takes --plan, run does not") {
+  auto checked = parse({"check", "--plan", "other.lua"});
+  REQUIRE(std::holds_alternative<cli::Options>(checked));
+  CHECK(std::get<cli::Options>(checked).plan);
+  CHECK(std::get<cli::Options>(checked).stack_file == "other.lua");
+  CHECK_FALSE(std::get<cli::Options>(parse({"check"})).plan);
+  auto run = parse({"run", "--plan"});
+  REQUIRE(std::holds_alternative<cli::UsageError>(run));
+  CHECK(std::get<cli::UsageError>(run).message == "unknown option '--plan'");
+}

@@ -125,3 +125,13 @@ TEST_CASE("deeply nested JSON is refused without harm") {
   const std::string deep = std::string(5000, '[') + std::string(5000, ']');
   CHECK(error_of(deep) == "a request is a JSON object");
 }
+
+TEST_CASE("plan takes an absolute stack file, or none for the running one") {
+  CHECK(request_of(R"({"v":1,"cmd":"plan","file":"/srv/stack.lua"})").file == "/srv/stack.lua");
+  const Request r = request_of(R"({"v":1,"cmd":"plan"})");
+  CHECK(r.cmd == Cmd::plan);
+  CHECK(r.file.empty());
+  CHECK(error_of(R"({"v":1,"cmd":"plan","file":"stack.lua"})") == "'file' expects an absolute path");
+  CHECK(error_of(R"({"v":1,"cmd":"plan","file":7})") == "'file' expects an absolute path");
+  CHECK(error_of(R"({"v":1,"cmd":"status","file":"/x"})") == "unknown key 'file' for command 'status'");
+}
