@@ -311,6 +311,16 @@ class TestDir:
         print(f"(test directory kept: {self.path})")
 
 
+def lines_in_order(log, *patterns):
+    """Whether each pattern is in the log, in the order given."""
+    at = []
+    for p in patterns:
+        m = re.search(p, log)
+        check(m is not None, f"{p!r} in the log")
+        at.append(m.start())
+    return at == sorted(at)
+
+
 def check(condition, message):
     if not condition:
         raise TestFailure(message)

@@ -4,7 +4,7 @@ start_timeout."""
 import os
 import re
 
-from harness import check, free_port, pid_alive, wait_until
+from harness import check, free_port, lines_in_order, pid_alive, wait_until
 
 # A TCP listener that waits for an optional flag file before it listens, and
 # notes each connection it accepts in conns.txt.
@@ -30,15 +30,6 @@ def listener(t, port, flag=None):
     t.write("listener.py", LISTENER)
     args = f'"python3", "listener.py", "{port}"' + (f', "{flag}"' if flag else "")
     return "{ " + args + " }"
-
-
-def lines_in_order(log, *patterns):
-    at = []
-    for p in patterns:
-        m = re.search(p, log)
-        check(m is not None, f"{p!r} in the log")
-        at.append(m.start())
-    return at == sorted(at)
 
 
 def test_tcp_probe_gates_a_healthy_dependent(t):

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import urllib.request
 
-from harness import ROOT, check, wait_until
+from harness import ROOT, check, free_port, lines_in_order, wait_until
 
 SERVER = os.path.join(ROOT, "tests", "helpers", "http_test_server.py")
 
@@ -55,21 +55,6 @@ if args.tcp_port:
     threading.Thread(target=accept_and_close, args=(listener,), daemon=True).start()
 server.serve_forever()
 '''
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def lines_in_order(log, *patterns):
-    at = []
-    for p in patterns:
-        m = re.search(p, log)
-        check(m is not None, f"{p!r} in the log")
-        at.append(m.start())
-    return at == sorted(at)
 
 
 def make_certificate(t):
