@@ -73,11 +73,15 @@ return function(opts)
     health = health.exec {
       "redis-cli", "-h", host, "-p", tostring(port), "ping",
       timeout = 2,
+      -- Loading a large dataset answers LOADING for a while: not a failure
+      -- until the first PONG.
+      start_period = 120,
       -- redis-cli exits 0 on error replies too (LOADING, NOAUTH): only PONG passes.
       verdict = function(r)
         if not r.ok then return false, r.error end
         if r.output:find("PONG", 1, true) then return true end
-        return false, "redis-cli ping answered: " .. r.output:gsub("%s+$", "")
+        local answer = r.output:gsub("%s+$", ""):gsub("%s*\n%s*", "; ")
+        return false, "redis-cli ping answered: " .. answer
       end,
     },
     -- SIGTERM: Redis saves (when it persists) and exits 0.
