@@ -26,7 +26,7 @@ PKGS      := lua5.4 libuv spdlog fmt
 BUILD_DEBS := pkg-config g++ make liblua5.4-dev libuv1-dev libspdlog-dev libfmt-dev doctest-dev \
               nlohmann-json3-dev libcurl4-openssl-dev
 TEST_DEBS  := python3 mandoc procps
-TEST_SERVER_DEBS := redis-server nginx postgresql
+TEST_SERVER_DEBS := redis-server nginx postgresql uvicorn gunicorn
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -80,6 +80,8 @@ test-deps: deps
 	command -v redis-server >/dev/null || servers="$$servers redis-server"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || servers="$$servers nginx"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || servers="$$servers postgresql"; \
+	command -v uvicorn >/dev/null || servers="$$servers uvicorn"; \
+	command -v gunicorn >/dev/null || servers="$$servers gunicorn"; \
 	if [ -n "$$servers" ]; then \
 	  echo "luvsup: installing the servers the recipe tests run:$$servers"; \
 	  { $(SUDO) apt-get update -qq && \

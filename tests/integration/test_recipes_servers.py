@@ -276,20 +276,66 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_
 '''
 
 
-def test_python_app_recipe_is_probed_on_its_health_path_survives_a_kill_and_stops(t):
-    port = free_port()
-    t.write("backend/app.py", APP)
-    stack, run = start(t, "api", "python_app",
-                       f'python_app {{ server = "python", script = "app.py", port = {port}, cwd = "backend", '
-                       f'path = "/healthz", env = {{ GREETING = "hi" }} }}')
+# An ASGI and a WSGI application with the standard library only.
+ASGI_APP = '''
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            await send({"type": message["type"] + ".complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+    body = b"ok\\n" if scope["path"] == "/health" else b"hello from the app\\n"
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+'''
+
+WSGI_APP = '''
+def app(environ, start_response):
+    body = b"ok\\n" if environ["PATH_INFO"] == "/health" else b"hello from the app\\n"
+    start_response("200 OK", [("Content-Length", str(len(body)))])
+    return [body]
+'''
+
+
+def python_app_lifecycle(t, port, expr, health="/health"):
+    """Starts a python_app service, checks that its own health path made it healthy,
+    that it answers, survives a kill and stops."""
+    stack, run = start(t, "api", "python_app", expr)
     run.wait_log(r"api: healthy \(http 200", timeout=60)
     check("healthy (fallback" not in run.log() and "looks broken" not in run.log(),
           "healthy on its own path, not by the TCP fallback")
-    check(http_get(f"http://127.0.0.1:{port}/healthz") == (200, b"ok\n"), "answers its health path")
+    check(http_get(f"http://127.0.0.1:{port}{health}") == (200, b"ok\n"), "answers its health path")
     check(http_get(f"http://127.0.0.1:{port}/") == (200, b"hello from the app\n"), "answers a request")
     survives_a_kill(run, stack, "api")
-    check(http_get(f"http://127.0.0.1:{port}/healthz") == (200, b"ok\n"), "answers again")
+    check(http_get(f"http://127.0.0.1:{port}{health}") == (200, b"ok\n"), "answers again")
     stops_cleanly(run, stack)
+
+
+def test_python_app_recipe_is_probed_on_its_health_path_survives_a_kill_and_stops(t):
+    port = free_port()
+    t.write("backend/app.py", APP)
+    python_app_lifecycle(t, port, f'python_app {{ server = "python", script = "app.py", port = {port}, '
+                                  f'cwd = "backend", path = "/healthz" }}', health="/healthz")
+
+
+def test_python_app_recipe_runs_an_asgi_app_under_uvicorn(t):
+    if not shutil.which("uvicorn"):
+        return skip("uvicorn is not installed (make test-deps installs the uvicorn package)")
+    port = free_port()
+    t.write("backend/main.py", ASGI_APP)
+    python_app_lifecycle(t, port, f'python_app {{ module = "main:app", port = {port}, cwd = "backend" }}')
+
+
+def test_python_app_recipe_runs_a_wsgi_app_under_gunicorn_with_workers(t):
+    if not shutil.which("gunicorn"):
+        return skip("gunicorn is not installed (make test-deps installs the gunicorn package)")
+    port = free_port()
+    t.write("web/wsgi.py", WSGI_APP)
+    python_app_lifecycle(t, port, f'python_app {{ server = "gunicorn", module = "wsgi:app", port = {port}, '
+                                  f'cwd = "web", workers = 2, env = {{ PYTHONDONTWRITEBYTECODE = "1" }} }}')
+    check(t.service_log("api").count(b"Booting worker") >= 4, "two workers, twice (before and after the kill)")
 
 
 def test_python_app_recipe_without_a_health_path_is_healthy_by_its_tcp_fallback(t):
