@@ -35,7 +35,6 @@ local k_launch = 'mkdir -p -- "$0" && exec redis-server "$@"'
 ---@return table service definition for `service "name" (...)`
 return function(opts)
   local o = options.check("redis", opts, k_options)
-  opts = o.opts
   local port = o:port("port", 6379)
   local dir = o:string("dir", "data/redis")
   local bind = o:string("bind", "127.0.0.1")

@@ -381,3 +381,34 @@ def test_postgres_recipe_without_a_server_says_how_to_install_one(t):
     check(code != 0, "refused")
     check("stack.lua:2: postgres: no PostgreSQL server found in /nonexistent/*/bin (it needs initdb, postgres "
           "and pg_isready): install it (Debian: apt-get install postgresql) or set 'bin_dir'" in err, err)
+
+
+# reload ----------------------------------------------------------------------
+
+def test_a_reload_keeps_recipe_services_whose_options_did_not_change(t):
+    # Recipes build new tables and verdict closures on every load: the same
+    # options must still mean the same service, or each reload restarts them.
+    if not shutil.which("redis-server") or not shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin"):
+        return skip("redis-server or nginx is not installed (make test-deps installs them)")
+    redis_port, nginx_port = free_port(), free_port()
+    os.makedirs(t.file("public"))
+
+    def stack(maxmemory):
+        return f'''
+local redis = require "recipes.redis"
+local nginx = require "recipes.nginx"
+service "cache" (redis {{ port = {redis_port}, save = false, maxmemory = "{maxmemory}" }})
+service "web" (nginx {{ port = {nginx_port} }})
+'''
+    t.stack(stack("16mb"))
+    os.chmod(t.path, 0o755)
+    run = t.run()
+    run.wait_log(r"cache: healthy \(", timeout=60)
+    run.wait_log(r"web: healthy \(", timeout=60)
+    run.send(signal.SIGHUP)
+    run.wait_log(r"reload: no changes")
+    t.write("stack.lua", stack("32mb"))
+    run.wait_log(r"reload: ~cache \(cmd changed: restarted\)")
+    run.wait_log(r"cache: healthy \(", count=2, timeout=60)
+    check(run.count(r"web: started") == 1, "web untouched")
+    stops_cleanly(run, t.file("stack.lua"))
