@@ -25,13 +25,13 @@ def skip(why):
     print(f"SKIP: {why}")
 
 
-def start(t, name, recipe, expr, chmod=False):
-    """Runs a stack of one service made by `recipe` and waits until it is healthy."""
+def start(t, name, recipe, expr, chmod=False, restart="backoff.fixed { delay = 0 }"):
+    """Runs a stack of one service made by `recipe`."""
     stack = t.stack(f'''
 local {recipe} = require "recipes.{recipe}"
 local backoff = require "luvsup.backoff"
 local svc = {expr}
-svc.restart = backoff.fixed {{ delay = 0 }}
+svc.restart = {restart}
 service "{name}" (svc)
 ''')
     if chmod:
@@ -183,7 +183,8 @@ def test_postgres_recipe_names_a_data_directory_its_user_does_not_own(t):
         return skip("needs root to make a directory another user owns")
     ensure_pg_user()
     os.makedirs(t.file("data/pg"))  # owned by root
-    stack, run = start(t, "db", "postgres", f'postgres {{ port = {free_port()}, user = "{PG_USER}" }}', chmod=True)
+    stack, run = start(t, "db", "postgres", f'postgres {{ port = {free_port()}, user = "{PG_USER}" }}', chmod=True,
+                       restart='"never"')
     t.wait_file("logs/db.log", lambda text: "must be owned by luvsup-pg" in text)
     check(f"(mkdir -p {t.file('data/pg')} && chown luvsup-pg {t.file('data/pg')})" in t.read("logs/db.log"),
           "the fix is named")
@@ -195,7 +196,7 @@ def test_postgres_recipe_refuses_root_with_the_fix(t):
         return skip("PostgreSQL is not installed (make test-deps installs the postgresql package)")
     if os.geteuid() != 0:
         return skip("the refusal is about running as root")
-    stack, run = start(t, "db", "postgres", f'postgres {{ port = {free_port()}, user = false }}')
+    stack, run = start(t, "db", "postgres", f'postgres {{ port = {free_port()}, user = false }}', restart='"never"')
     t.wait_file("logs/db.log", lambda text: "PostgreSQL refuses to run as root: set 'user'" in text)
     check(not os.path.exists(t.file("data/pg/PG_VERSION")), "no initdb as root")
     stops_cleanly(run, stack)
@@ -251,7 +252,7 @@ http {{
 def test_nginx_recipe_names_a_missing_root(t):
     if not shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin"):
         return skip("nginx is not installed (make test-deps installs the nginx package)")
-    stack, run = start(t, "web", "nginx", f'nginx {{ port = {free_port()}, root = "nowhere" }}')
+    stack, run = start(t, "web", "nginx", f'nginx {{ port = {free_port()}, root = "nowhere" }}', restart='"never"')
     t.wait_file("logs/web.log", lambda text: "nginx recipe: the root directory nowhere does not exist" in text)
     stops_cleanly(run, stack)
 
