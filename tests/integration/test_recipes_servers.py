@@ -1,7 +1,9 @@
 """The server recipes (redis, postgres, nginx, python_app) on the real
 programs, installed by `make test-deps` from Debian packages: each starts,
 becomes healthy, survives a kill -9 of its main process, answers a real
-request, and stops leaving nothing behind. Every test uses its own free port
+request, and stops leaving nothing behind. Also the mistakes a recipe names
+(options at load time, a data directory or root at run time) and a reload
+that must keep unchanged recipe services. Every test uses its own free port
 and directories, so a system instance of the same program never matters."""
 import glob
 import os
@@ -13,7 +15,7 @@ import subprocess
 import urllib.error
 import urllib.request
 
-from harness import check, free_port, pid_alive, tagged_pids, wait_until
+from harness import check, free_port, pid_alive, tagged_pids
 
 # Postgres's first start runs initdb, and its start after a kill replays the
 # WAL: generous deadlines for a loaded 2-core machine (they only bound a failure).
@@ -40,8 +42,8 @@ service "{name}" (svc)
     return stack, run
 
 
-def main_pid(run, name, count):
-    m = run.wait_log(rf"{name}: started \(pid (\d+)\)", count=count)
+def main_pid(run, name, count, timeout=20):
+    m = run.wait_log(rf"{name}: started \(pid (\d+)\)", count=count, timeout=timeout)
     return int(m[count - 1].group(1))
 
 
@@ -50,7 +52,7 @@ def survives_a_kill(run, stack, name, timeout=60):
     first = main_pid(run, name, 1)
     others = [p for p in tagged_pids(stack, name) if p != first]
     os.kill(first, signal.SIGKILL)
-    second = main_pid(run, name, 2)
+    second = main_pid(run, name, 2, timeout=timeout)  # after its leftovers are stopped
     check(second != first, "a new main process")
     run.wait_log(rf"{name}: healthy \(", count=2, timeout=timeout)
     check(not any(pid_alive(p) for p in others), f"the killed {name}'s other processes are gone")
@@ -119,7 +121,7 @@ def test_redis_recipe_counts_an_error_reply_to_ping_as_a_failure(t):
 # postgres --------------------------------------------------------------------
 
 def pg_bin():
-    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: [int(x) for x in p.split("/")[4].split(".")])
     return os.path.dirname(dirs[-1]) if dirs else None
 
 
