@@ -121,7 +121,10 @@ def test_redis_recipe_counts_an_error_reply_to_ping_as_a_failure(t):
 # postgres --------------------------------------------------------------------
 
 def pg_bin():
-    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: [int(x) for x in p.split("/")[4].split(".")])
+    def version(path):
+        return [int(x) for x in path.split("/")[4].split(".")]
+
+    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=version)
     return os.path.dirname(dirs[-1]) if dirs else None
 
 
