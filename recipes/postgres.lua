@@ -25,7 +25,8 @@
 ---@field superuser? string    the database superuser initdb creates (default "postgres")
 ---@field initdb_args? string[] more initdb arguments ("--data-checksums")
 ---@field settings? table<string, string|number|boolean> server settings, passed as -c name=value
----@field bin_dir? string      directory of initdb, postgres and pg_isready; a `*` is the major version, newest first (default "/usr/lib/postgresql/*/bin", then PATH)
+---@field bin_dir? string      directory of initdb, postgres and pg_isready; `*` is the major version,
+---                            newest first (default "/usr/lib/postgresql/*/bin", then PATH)
 ---@field env? table           extra environment
 
 local health = require "luvsup.health"
@@ -118,7 +119,9 @@ return function(opts)
   local superuser = o:string("superuser", "postgres")
   local initdb_args = o:list("initdb_args")
   for i, a in ipairs(initdb_args) do
-    if a:find("%s") then o:fail("initdb_args", string.format("element %d has a space: give one argument per element", i)) end
+    if a:find("%s") then
+      o:fail("initdb_args", string.format("element %d has a space: give one argument per element", i))
+    end
   end
   local settings = o:map("settings")
   local bin_dir = o:string("bin_dir", k_debian_bin)
