@@ -17,11 +17,16 @@ SANITIZE  ?= 0
 CXX       ?= g++
 PKGS      := lua5.4 libuv spdlog fmt
 
-# Debian packages the build and the tests need; installed by `make deps` only
-# when pkg-config or the headers say they are missing.
+# Debian packages the build and the tests need; installed by `make deps` and
+# `make test-deps` only when pkg-config, the headers or the commands say they
+# are missing. TEST_SERVER_DEBS are the servers of the recipe tests
+# (tests/integration/test_recipes_servers.py): they use their own ports and
+# directories, so system instances the packages may start do not matter, and
+# a server that cannot be installed skips its tests instead of failing.
 BUILD_DEBS := pkg-config g++ make liblua5.4-dev libuv1-dev libspdlog-dev libfmt-dev doctest-dev \
               nlohmann-json3-dev libcurl4-openssl-dev
 TEST_DEBS  := python3 mandoc procps
+TEST_SERVER_DEBS := redis-server nginx postgresql uvicorn gunicorn
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -70,6 +75,18 @@ test-deps: deps
 	  echo "luvsup: installing test dependencies:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@servers=""; \
+	command -v redis-server >/dev/null || servers="$$servers redis-server"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || servers="$$servers nginx"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || servers="$$servers postgresql"; \
+	command -v uvicorn >/dev/null || servers="$$servers uvicorn"; \
+	command -v gunicorn >/dev/null || servers="$$servers gunicorn"; \
+	if [ -n "$$servers" ]; then \
+	  echo "luvsup: installing the servers the recipe tests run:$$servers"; \
+	  { $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$servers; } || \
+	  echo "luvsup: could not install$$servers: their recipe tests will be skipped"; \
 	fi
 
 $(BUILD)/luvsup: $(BUILD)/obj/src/main.o $(BUILD)/libluvsup.a
