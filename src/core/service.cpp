@@ -155,6 +155,14 @@ void Service::make_monitor() {
 
 void Service::replace_spec(std::shared_ptr<const ServiceSpec> spec) {
   const bool health_changed = spec->health_fingerprint != m_spec->health_fingerprint;
+  if (!health_changed && m_monitor && spec->health) {
+    // Same probes, same verdicts: a probe in flight finishes, as if nothing
+    // happened (a reload elsewhere must not delay or kill it).
+    m_monitor->rebind(*spec);
+    m_spec = std::move(spec);
+    ++m_spec_generation;
+    return;
+  }
   const bool was_probing = m_monitor && m_monitor->active();
   m_monitor.reset();  // it refers to the old spec; its round in flight is cancelled
   m_spec = std::move(spec);

@@ -17,7 +17,7 @@ std::string latency_text(double seconds) {
 
 Monitor::Monitor(core::Platform& platform, const core::ServiceSpec& spec,
                  core::HealthStatus& status, Callbacks callbacks)
-    : m_platform(platform), m_spec(spec), m_callbacks(std::move(callbacks)),
+    : m_platform(platform), m_spec(&spec), m_callbacks(std::move(callbacks)),
       m_timer(platform.make_timer()), m_status(status) {}
 
 Monitor::~Monitor() = default;
@@ -35,17 +35,19 @@ void Monitor::start() {
   c.started = m_platform.now();
   m_status.last_change = c.started;
   m_status.reason.clear();
-  const core::HealthSpec& health = *m_spec.health;
-  spdlog::debug("{}: health check {}{}, every {}s", m_spec.name, core::describe(health.probe),
+  const core::HealthSpec& health = *m_spec->health;
+  spdlog::debug("{}: health check {}{}, every {}s", m_spec->name, core::describe(health.probe),
                 health.fallback ? " with fallback " + core::describe(*health.fallback) : "",
                 health.interval);
   arm(std::min(health.start_interval, health.interval));
 }
 
+void Monitor::rebind(const core::ServiceSpec& spec) { m_spec = &spec; }
+
 void Monitor::resume() {
   stop();
   m_active = true;
-  const core::HealthSpec& health = *m_spec.health;
+  const core::HealthSpec& health = *m_spec->health;
   arm(m_status.counters.in_start_period ? std::min(health.start_interval, health.interval)
                                         : health.interval);
 }
@@ -66,7 +68,7 @@ void Monitor::begin_round() {
   if (!m_active) {
     return;
   }
-  const core::HealthSpec& health = *m_spec.health;
+  const core::HealthSpec& health = *m_spec->health;
   const uint64_t round = ++m_round;
   m_pending.clear();
   const auto primary = core::io_leaves(health.probe);
@@ -82,7 +84,7 @@ void Monitor::begin_round() {
   auto launch = [&](const std::vector<const core::ProbeSpec*>& leaves, bool is_fallback) {
     for (size_t i = 0; i < leaves.size(); ++i) {
       m_pending.push_back(m_platform.start_probe(
-          m_spec, *leaves[i], [this, round, is_fallback, i](ProbeResult result) {
+          *m_spec, *leaves[i], [this, round, is_fallback, i](ProbeResult result) {
             leaf_done(round, is_fallback, i, std::move(result));
           }));
     }
@@ -102,7 +104,7 @@ void Monitor::leaf_done(uint64_t round, bool fallback, size_t index, ProbeResult
 }
 
 void Monitor::finish_round() {
-  const core::HealthSpec& health = *m_spec.health;
+  const core::HealthSpec& health = *m_spec->health;
   const double now = m_platform.now();
   const core::HealthState before = m_status.counters.state;
   const int failures_before = m_status.counters.failures;
@@ -112,34 +114,34 @@ void Monitor::finish_round() {
   m_status.last = j.result;
   m_status.last_latency = j.result.latency;
   if (!j.warning.empty() && j.warning != m_warning) {
-    spdlog::warn("{}: {}", m_spec.name, j.warning);
+    spdlog::warn("{}: {}", m_spec->name, j.warning);
   }
   m_warning = j.warning;
   const core::HealthState after = j.counters.state;
   if (after != before) {
     m_status.last_change = now;
-    spdlog::debug("{}: health {} -> {}", m_spec.name, core::to_string(before),
+    spdlog::debug("{}: health {} -> {}", m_spec->name, core::to_string(before),
                   core::to_string(after));
   }
   if (j.passed) {
     m_status.reason.clear();
     if (after == core::HealthState::healthy && before != core::HealthState::healthy) {
-      spdlog::info("{}: healthy ({} in {})", m_spec.name, j.summary,
+      spdlog::info("{}: healthy ({} in {})", m_spec->name, j.summary,
                    latency_text(j.result.latency));
     }
   } else {
     m_status.reason = j.error;
     if (after == core::HealthState::unhealthy && (before != after || j.fire)) {
-      spdlog::warn("{}: unhealthy after {} failure{}: {}", m_spec.name, j.counters.failures,
+      spdlog::warn("{}: unhealthy after {} failure{}: {}", m_spec->name, j.counters.failures,
                    j.counters.failures == 1 ? "" : "s", j.error);
     } else if (j.counters.failures > failures_before) {
-      spdlog::info("{}: health probe failed ({}/{}): {}", m_spec.name, j.counters.failures,
+      spdlog::info("{}: health probe failed ({}/{}): {}", m_spec->name, j.counters.failures,
                    health.retries, j.error);
     } else if (j.counters.in_start_period && now - j.counters.started < health.start_period) {
-      spdlog::info("{}: health probe failed (not counted in the start period): {}", m_spec.name,
+      spdlog::info("{}: health probe failed (not counted in the start period): {}", m_spec->name,
                    j.error);
     } else {
-      spdlog::info("{}: health probe failed (not counted): {}", m_spec.name, j.error);
+      spdlog::info("{}: health probe failed (not counted): {}", m_spec->name, j.error);
     }
   }
   // Arm before the callbacks: they may stop the monitor (a restart).

@@ -41,6 +41,10 @@ public:
   // start_interval. Whether the primary probe ever passed under this
   // definition is kept.
   void start();
+  // Follows a new spec whose health definition is the same as the current
+  // one's (a reload that changed something else): the round in flight goes
+  // on and is judged by the new spec's policy.
+  void rebind(const core::ServiceSpec& spec);
   // Probes a process that kept running while its definition was swapped (a
   // reload): the state and counters are kept and the next round follows the
   // schedule of the phase it is in.
@@ -58,7 +62,7 @@ private:
   void finish_round();
 
   core::Platform& m_platform;
-  const core::ServiceSpec& m_spec;
+  const core::ServiceSpec* m_spec;  // never null; see rebind()
   Callbacks m_callbacks;
   std::unique_ptr<core::Timer> m_timer;
   bool m_active = false;

@@ -68,3 +68,15 @@ TEST_CASE_FIXTURE(ReloadFixture, "a health check added by a reload starts probin
   REQUIRE(await_probe("db"));
   CHECK(platform.open_probes().back()->spec.port == 7);
 }
+
+TEST_CASE_FIXTURE(ReloadFixture,
+                  "a reload that changes another service lets a probe in flight finish") {
+  const std::string db = "service 'db' { cmd = 'x', health = health.tcp { port = 1, interval = 1 } }\n";
+  load(db + "service 'b' { cmd = 'one' }\n");
+  REQUIRE(await_probe("db"));
+  const auto in_flight = platform.open_probes().size();
+  reload(db + "service 'b' { cmd = 'two' }\n");
+  CHECK(platform.open_probes().size() == in_flight);
+  platform.finish_probes("db", passed());
+  CHECK(svc("db").health_state() == HealthState::healthy);
+}
