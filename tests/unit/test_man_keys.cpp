@@ -5,6 +5,7 @@
 // service keys under ".Sh SERVICE KEYS", stack keys under ".Sh STACK SETTINGS",
 // stop and log sub-keys under ".Ss Stop settings" and ".Ss Log settings", the
 // keys of health probes under ".Ss Health settings".
+#include "core/reload_plan.hpp"
 #include "lua/data_dir.hpp"
 #include "lua/lua_state.hpp"
 
@@ -112,4 +113,23 @@ TEST_CASE("the man page documents every stop and log sub-key") {
 
 TEST_CASE("the man page documents every key of the health probes") {
   check_documented(load_schema().at("health"), ".Ss Health settings");
+}
+
+TEST_CASE("the man page's reload rules name every key of the reload table") {
+  const std::vector<std::string> lines = section(".Sh RELOAD");
+  REQUIRE(!lines.empty());
+  for (const auto& rule : luvsup::core::key_rules()) {
+    const std::string key(rule.key);
+    bool named = false;
+    for (const std::string& line : lines) {
+      if (line.rfind(".Cm ", 0) != 0) {
+        continue;
+      }
+      std::istringstream words(line.substr(4));
+      for (std::string word; words >> word;) {
+        named = named || word == key;
+      }
+    }
+    CHECK_MESSAGE(named, "RELOAD in luvsup-stack(5) does not say what a change to '" << key << "' does");
+  }
 }
