@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 #include <csignal>
 #include <cstdio>
@@ -152,6 +153,8 @@ int report(ControlClient& client, const json& reply, const ControlArgs& args) {
     } else {
       fmt::print("{}", render_status_table(reply.value("services", json::array()),
                                            isatty(STDOUT_FILENO) != 0));
+      fmt::print("{}", render_reload_footer(reply.value("stack", json::object()),
+                                            static_cast<double>(std::time(nullptr))));
     }
   } else if (cmd == "start" || cmd == "stop" || cmd == "restart") {
     for (const auto& s : reply.value("services", json::array())) {

@@ -35,6 +35,22 @@ const char* state_color(const std::string& state) {
   return "\033[33m";
 }
 
+// The health column: the probe's verdict, else whether the running process
+// has said it is ready (a ready log line, READY=1, its ready fd, or started).
+std::string health_text(const json& service) {
+  const json& health = service.value("health", json());
+  if (!health.is_object()) {
+    return "-";
+  }
+  if (health.value("status", json()).is_string()) {
+    return health["status"].get<std::string>();
+  }
+  if (service.value("state", json()) != "running") {
+    return "-";
+  }
+  return health.value("ready", false) ? "ready" : "not ready";
+}
+
 } // namespace
 
 std::string format_duration(double seconds) {
@@ -66,7 +82,7 @@ std::string render_status_table(const json& services, bool color) {
         s.value("uptime", json()).is_number() ? format_duration(s["uptime"].get<double>()) : "-",
         text_of(s.value("restarts", json()), "0"),
         exit.is_object() ? text_of(exit.value("description", json())) : "-",
-        health.is_object() ? text_of(health.value("status", json())) : "-",
+        health_text(s),
         text_of(s.value("reason", json()), ""),
     });
   }
@@ -97,6 +113,18 @@ std::string render_status_table(const json& services, bool color) {
     out += line + "\n";
   }
   return out;
+}
+
+std::string render_reload_footer(const json& stack, double now) {
+  const json& last = stack.value("last_reload", json());
+  if (!last.is_object() || last.value("ok", true)) {
+    return {};
+  }
+  std::string message = last.value("message", "");
+  message = message.substr(0, message.find('\n'));
+  const double when = last.value("time", 0.0);
+  return fmt::format("last reload failed ({}, {} ago): {}; the stack runs as before\n",
+                     last.value("trigger", "?"), format_duration(now - when), message);
 }
 
 } // namespace luvsup::cli

@@ -1,5 +1,8 @@
 #include "control/status_json.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 
@@ -9,9 +12,30 @@ namespace {
 
 using nlohmann::json;
 
+// The cause as the status schema names it: "spawn_failed", "killed_by_health".
+std::string cause_name(core::ExitCause cause) {
+  std::string name(core::to_string(cause));
+  std::replace(name.begin(), name.end(), ' ', '_');
+  if (name == "killed_by_health_check") {
+    name = "killed_by_health";
+  }
+  return name;
+}
+
+// How it ended, with why when luvsup ended it ("restarted by reload: killed
+// by signal TERM"), so a stop never reads like a crash.
+std::string exit_description(const core::ExitRecord& exit) {
+  switch (exit.cause) {
+  case core::ExitCause::crashed:
+  case core::ExitCause::completed:
+  case core::ExitCause::spawn_failed: return core::describe(exit);
+  default: return fmt::format("{}: {}", core::to_string(exit.cause), core::describe(exit));
+  }
+}
+
 json exit_json(const core::ExitRecord& exit, double now) {
   json out = {
-      {"cause", core::to_string(exit.cause)},
+      {"cause", cause_name(exit.cause)},
       {"code", exit.status.signal == 0 && exit.cause != core::ExitCause::spawn_failed
                    ? json(exit.status.code)
                    : json(nullptr)},
@@ -20,7 +44,7 @@ json exit_json(const core::ExitRecord& exit, double now) {
       {"uptime", exit.uptime},
       {"time", exit.wall_time},
       {"ago", now - exit.time},
-      {"description", core::describe(exit)},
+      {"description", exit_description(exit)},
   };
   if (exit.status.signal != 0) {
     const char* abbrev = sigabbrev_np(exit.status.signal);

@@ -94,3 +94,17 @@ TEST_CASE_FIXTURE(Fixture, "state changes reach the observer with the state left
   supervisor.start_all();
   CHECK(seen == std::vector<std::string>{"web:stopped->starting", "web:starting->running"});
 }
+
+TEST_CASE_FIXTURE(Fixture, "an exit luvsup caused names its cause, so a stop never reads like a crash") {
+  supervisor.add(make_spec("web"));
+  supervisor.start_all();
+  const pid_t pid = supervisor.find("web")->pid();
+  supervisor.stop(*supervisor.find("web"));
+  platform.alive["web"] = 0;
+  supervisor.on_process_exit(pid, core::ExitStatus{-1, SIGTERM, false});
+  platform.advance(1);
+  const json s = status("web");
+  CHECK(s["state"] == "stopped");
+  CHECK(s["last_exit"]["cause"] == "stopped_by_user");
+  CHECK(s["last_exit"]["description"] == "stopped by user: killed by signal TERM");
+}
