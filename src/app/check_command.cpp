@@ -28,6 +28,7 @@ int check_command(const cli::Options& options) {
   cli::ControlArgs plan;
   plan.command = "plan";
   plan.stack_file = options.stack_file;
+  plan.socket = options.socket;
   std::fflush(stdout);
   return cli::control_command(plan);
 }

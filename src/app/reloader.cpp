@@ -3,6 +3,7 @@
 #include "app/stack_validation.hpp"
 #include "core/content_hash.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <fstream>
@@ -20,7 +21,8 @@ constexpr uint64_t k_unreadable = 0;
 Reloader::Reloader(core::Supervisor& supervisor, core::Platform& platform, std::string stack_file,
                    const lua::StackDefinition& loaded)
     : m_supervisor(supervisor), m_platform(platform), m_stack_file(std::move(stack_file)),
-      m_state_dir(loaded.state_dir), m_files(loaded.loaded_files), m_hashes(hash_files(m_files)) {}
+      m_stack_path(loaded.file), m_state_dir(loaded.state_dir), m_control_socket(loaded.control_socket), m_name(loaded.name),
+      m_files(loaded.loaded_files), m_hashes(hash_files(m_files)) {}
 
 Reloader::Hashes Reloader::hash_files(const std::vector<std::string>& files) {
   Hashes hashes;
@@ -51,6 +53,12 @@ ReloadOutcome Reloader::plan(const std::string& file) {
     return {ReloadStatus::failed, *error};
   }
   const lua::StackDefinition& definition = std::get<OrderedStack>(checked).definition;
+  if (definition.file != m_stack_path) {
+    // A plan says what a reload would do, and a reload reads this stack's file.
+    return {ReloadStatus::failed, fmt::format("this luvsup runs {}, not {}; plan that file against "
+                                              "the luvsup that runs it",
+                                              m_stack_path, definition.file)};
+  }
   std::vector<const core::ServiceSpec*> next_view;
   for (const auto& spec : definition.services) {
     next_view.push_back(&spec);
@@ -84,6 +92,14 @@ ReloadOutcome Reloader::load_and_apply(std::string_view trigger, bool log_failur
   if (definition.state_dir != m_state_dir) {
     spdlog::warn("reload: state_dir is now {}; it takes effect when luvsup starts again",
                  definition.state_dir);
+  }
+  if (definition.control_socket != m_control_socket) {
+    spdlog::warn("reload: the control socket setting changed; it takes effect when luvsup "
+                 "starts again");
+  }
+  if (definition.name != m_name) {
+    spdlog::warn("reload: the stack's name is now '{}'; it takes effect when luvsup starts again",
+                 definition.name);
   }
   std::vector<std::shared_ptr<const core::ServiceSpec>> next;
   std::vector<const core::ServiceSpec*> next_view;

@@ -72,7 +72,10 @@ private:
   core::Supervisor& m_supervisor;
   core::Platform& m_platform;
   std::string m_stack_file;
+  std::string m_stack_path;  // the stack file's real path
   std::string m_state_dir;
+  std::string m_control_socket;  // stack{ control = } at start; a change needs a restart of luvsup
+  std::string m_name;
   std::vector<std::string> m_files;
   Hashes m_hashes;  // of m_files, as last applied
   LastReload m_last;

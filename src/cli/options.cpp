@@ -10,7 +10,7 @@ namespace luvsup::cli {
 const char* usage_text() {
   return "usage: luvsup run [--quiet] [--no-color] [--no-watch] [--log-level LEVEL] [--detach]\n"
          "                  [-s SOCKET] [STACK]\n"
-         "       luvsup check [--plan] [STACK]\n"
+         "       luvsup check [--plan [-s SOCKET]] [STACK]\n"
          "       luvsup status [NAME...] [--json]\n"
          "       luvsup start|stop|restart NAME... | --all\n"
          "       luvsup logs [-f] [-n N] [NAME...]\n"
@@ -77,7 +77,7 @@ std::variant<Options, UsageError> parse_options(int argc, char** argv) {
       options.plan = true;
     } else if (options.command == Command::run && arg == "--detach") {
       options.detach = true;
-    } else if (options.command == Command::run && (arg == "-s" || arg == "--socket")) {
+    } else if (arg == "-s" || arg == "--socket") {
       if (i + 1 >= args.size()) {
         return UsageError{std::string(arg) + " needs a socket path"};
       }
@@ -109,6 +109,9 @@ std::variant<Options, UsageError> parse_options(int argc, char** argv) {
   }
   if (options.command == Command::check && (options.quiet || !options.color || !options.watch)) {
     return UsageError{"check takes no --quiet, --no-color or --no-watch"};
+  }
+  if (options.command == Command::check && !options.socket.empty() && !options.plan) {
+    return UsageError{"check takes -s only with --plan"};
   }
   return options;
 }

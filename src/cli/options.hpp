@@ -21,7 +21,7 @@ struct Options {
   bool watch = true;      // run: reload when a file of the stack changes
   bool plan = false;      // check: print what reloading the running stack to STACK would do
   bool detach = false;    // run: in the background once the stack is up
-  std::string socket;     // run: -s PATH, the control socket (empty: the stack's)
+  std::string socket;     // run, check --plan: -s PATH, the control socket (empty: the stack's)
   ControlArgs control;    // the control commands (status, stop, ...)
 };
 

@@ -54,11 +54,11 @@ int message_handler(lua_State* L) {
 }
 
 int blocked_execute(lua_State* L) {
-  return luaL_error(L, "os.execute blocks the supervisor; use exec{} in a hook (runbook API)");
+  return luaL_error(L, "os.execute blocks the supervisor; run the command as a health.exec probe or a oneshot service");
 }
 
 int blocked_popen(lua_State* L) {
-  return luaL_error(L, "io.popen blocks the supervisor; use exec{} in a hook (runbook API)");
+  return luaL_error(L, "io.popen blocks the supervisor; run the command as a health.exec probe or a oneshot service");
 }
 
 int blocked_exit(lua_State* L) {

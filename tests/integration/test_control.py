@@ -556,6 +556,10 @@ def test_check_plan_shows_what_a_reload_would_do_without_doing_it(t):
     t.stack(TWO_SERVICES)
     code, out, _ = t.check("stack.lua", "--plan")
     check(code == 0 and "plan: no changes" in out, out)
+    t.write("other/stack.lua", 'service "solo" { cmd = { "sleep", "1000" } }\n')
+    code, _, err = t.check("other/stack.lua", "--plan", "-s", sock_path(t))
+    check(code == 1 and "this luvsup runs " + os.path.realpath(t.file("stack.lua")) in err,
+          f"a plan of another stack file is refused: exit {code}: {err}")
     check(run.stop() == 0, "clean shutdown")
     code, _, err = t.check("stack.lua", "--plan")
     check(code == 3 and "no luvsup is running for stack.lua" in err, f"exit {code}: {err}")

@@ -54,6 +54,10 @@ TEST_CASE("check takes --plan, run does not") {
   CHECK(std::get<cli::Options>(checked).plan);
   CHECK(std::get<cli::Options>(checked).stack_file == "other.lua");
   CHECK_FALSE(std::get<cli::Options>(parse({"check"})).plan);
+  CHECK(std::get<cli::Options>(parse({"check", "--plan", "-s", "/run/x.sock"})).socket == "/run/x.sock");
+  auto socket_alone = parse({"check", "-s", "/run/x.sock"});
+  REQUIRE(std::holds_alternative<cli::UsageError>(socket_alone));
+  CHECK(std::get<cli::UsageError>(socket_alone).message == "check takes -s only with --plan");
   auto run = parse({"run", "--plan"});
   REQUIRE(std::holds_alternative<cli::UsageError>(run));
   CHECK(std::get<cli::UsageError>(run).message == "unknown option '--plan'");
