@@ -42,7 +42,6 @@ public:
   ControlServer& operator=(const ControlServer&) = delete;
 
   const std::string& path() const { return m_path; }
-  size_t client_count() const { return m_clients.size(); }
 
 private:
   void on_connection();

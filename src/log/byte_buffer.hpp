@@ -44,7 +44,6 @@ public:
 
   [[nodiscard]] std::string_view view() const { return {m_data.get(), m_size}; }
   [[nodiscard]] size_t size() const { return m_size; }
-  [[nodiscard]] size_t capacity() const { return m_capacity; }
   [[nodiscard]] bool empty() const { return m_size == 0; }
   // Forgets the contents but keeps the memory for reuse.
   void clear() { m_size = 0; }

@@ -28,8 +28,6 @@ public:
   // Takes effect from the next record; 0 is treated as 1.
   void set_max_line(size_t max_line) { m_max = std::max<size_t>(max_line, 1); }
   [[nodiscard]] size_t max_line() const { return m_max; }
-  // True while an unfinished line is buffered.
-  [[nodiscard]] bool has_partial() const { return !m_partial.empty(); }
 
   // Cuts `data` into records, calling emit(std::string_view payload, char mark)
   // for each one completed so far, in order.

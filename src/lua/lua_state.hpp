@@ -68,7 +68,6 @@ public:
   // Bytes the Lua state currently holds, and the cap.
   [[nodiscard]] size_t memory_in_use() const { return m_used; }
   [[nodiscard]] size_t memory_limit() const { return m_limit; }
-  void set_memory_limit(size_t bytes) { m_limit = bytes; }
 
   // Registry references alive (see LuaRef), for leak tests.
   [[nodiscard]] int live_refs() const { return m_live_refs; }
