@@ -151,11 +151,18 @@ core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
   }
   const bool separate = spec.log.separate_stderr || !spec.log.stderr_file.empty();
   os::UniqueFd join;
+  bool create_in_cgroup = false;
   m_runs_in_cgroup.erase(spec.name);
   if (m_cgroups) {
+    // A cgroup of a previous luvsup, or one killed since it was made, is made
+    // afresh; one a survivor still holds is joined the slow way.
+    if (m_clean_cgroups.count(spec.name) == 0 && m_cgroups->remove(spec.name)) {
+      m_clean_cgroups.insert(spec.name);
+    }
     join = m_cgroups->join_handle(spec.name);
     if (join) {
       m_made_cgroups.insert(spec.name);
+      create_in_cgroup = m_clean_cgroups.count(spec.name) > 0;
     } else {
       spdlog::warn("{}: cannot create its cgroup: {}; relying on its environment tag", spec.name,
                    std::strerror(errno));
@@ -165,7 +172,8 @@ core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
   const process::InheritedFd ready_fd =
       channels != m_channels.end() ? channels->second->child_fd() : process::InheritedFd{};
   auto launched =
-      process::launch(std::get<process::LaunchSpec>(prepared), separate, join.get(), ready_fd);
+      process::launch(std::get<process::LaunchSpec>(prepared), separate, join.get(), ready_fd,
+                      create_in_cgroup);
   if (auto* error = std::get_if<process::LaunchError>(&launched)) {
     m_channels.erase(spec.name);
     return {-1, error->message()};
@@ -216,6 +224,7 @@ void UvPlatform::signal_service(const core::ServiceSpec& spec, pid_t pgid, pid_t
     process::signal_all(process::service_processes(tag_of(spec), pgid, main_pid), sig);
   }
   if (m_cgroups && sig == SIGKILL) {
+    m_clean_cgroups.erase(spec.name);
     m_cgroups->kill(spec.name);  // atomic: nothing forks its way out
   } else {
     process::signal_all(cgroup_members(spec), sig);
@@ -244,6 +253,7 @@ void UvPlatform::service_gone(const core::ServiceSpec& spec) {
 }
 
 void UvPlatform::service_removed(const core::ServiceSpec& spec) {
+  m_clean_cgroups.erase(spec.name);
   if (m_cgroups && m_made_cgroups.erase(spec.name) > 0) {
     m_cgroups->remove(spec.name);
   }

@@ -101,6 +101,13 @@ private:
   // The services whose cgroup luvsup made; each stays until the service
   // leaves the stack or luvsup exits.
   std::set<std::string> m_made_cgroups;
+  // Those of them a child may be created in: made by this luvsup and never
+  // killed through cgroup.kill since. The kernel (6.18 here) compares the
+  // target cgroup's kill count with that of the parent's own cgroup for
+  // clone3 CLONE_INTO_CGROUP, so every child created in a cgroup that was
+  // once killed is SIGKILLed at birth. Such a cgroup is made afresh (cheap
+  // once it is empty) before the next start.
+  std::set<std::string> m_clean_cgroups;
   // The services whose current run started in its cgroup.
   std::set<std::string> m_runs_in_cgroup;
   health::ExecProbes m_exec_probes;

@@ -121,7 +121,8 @@ void reap_blocking(pid_t pid) {
 }  // namespace
 
 std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate_stderr,
-                                          int cgroup_dir_fd, InheritedFd ready) {
+                                          int cgroup_dir_fd, InheritedFd ready,
+                                          bool create_in_cgroup) {
   if (ready.fd >= 0 && ready.target < 3) {
     return LaunchError{EBADF, "give the readiness pipe descriptor number " +
                                   std::to_string(ready.target) + " (use 3 or more)"};
@@ -165,11 +166,12 @@ std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate
   sigset_t all, saved;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
-  pid_t pid = cgroup_dir_fd >= 0 ? fork_into_cgroup(cgroup_dir_fd) : -1;
+  pid_t pid = cgroup_dir_fd >= 0 && create_in_cgroup ? fork_into_cgroup(cgroup_dir_fd) : -1;
   os::UniqueFd cgroup_procs;
   if (pid < 0) {
-    // A kernel without clone3, or one that refuses this cgroup: the child
-    // joins it by writing to cgroup.procs, which reports any refusal.
+    // Not to be created there, a kernel without clone3, or one that refuses
+    // this cgroup: the child joins it by writing to cgroup.procs, which
+    // reports any refusal.
     if (cgroup_dir_fd >= 0) {
       cgroup_procs = os::UniqueFd(openat(cgroup_dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC));
       if (!cgroup_procs) {

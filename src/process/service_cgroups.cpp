@@ -96,8 +96,9 @@ bool ServiceCgroups::kill(const std::string& service) const {
   return fd && ::write(fd.get(), "1", 1) == 1;
 }
 
-void ServiceCgroups::remove(const std::string& service) const {
-  ::rmdir((m_dir + "/" + service).c_str());  // EBUSY while a process is left: a successor finds it
+bool ServiceCgroups::remove(const std::string& service) const {
+  // EBUSY while a process is left: it stays for a successor to find.
+  return ::rmdir((m_dir + "/" + service).c_str()) == 0 || errno == ENOENT;
 }
 
 std::vector<CgroupMember> cgroup_tree_members(const std::string& dir) {

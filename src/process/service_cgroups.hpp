@@ -41,9 +41,9 @@ public:
   std::vector<pid_t> members(const std::string& service) const;
   // SIGKILLs every process in the service's cgroup at once (cgroup.kill).
   bool kill(const std::string& service) const;
-  // Removes the service's cgroup if it is empty (when the service leaves the
-  // stack, or luvsup exits).
-  void remove(const std::string& service) const;
+  // Removes the service's cgroup if it is empty; false when it is not (a
+  // process is left in it).
+  bool remove(const std::string& service) const;
   const std::string& dir() const { return m_dir; }
 
 private:

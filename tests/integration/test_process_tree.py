@@ -2,8 +2,9 @@
 luvsup that was itself SIGKILLed."""
 import os
 import signal
+import subprocess
 
-from harness import HELPERS, check, pid_alive, tagged_pids, wait_until
+from harness import HELPERS, LUVSUP, check, pid_alive, tagged_pids, wait_until
 
 
 def read_pid(t, name):
@@ -159,3 +160,22 @@ def test_a_service_keeps_its_cgroup_across_restarts_until_it_leaves_the_stack(t)
     check(run.stop() == 0, "clean shutdown")
     check(not os.path.exists(kept_dir), "luvsup removes its services' cgroups when it exits")
     check(not os.path.exists(os.path.dirname(kept_dir)), "and the stack's cgroup")
+
+
+def test_a_service_killed_at_its_stop_timeout_starts_again_and_stays_up(t):
+    # The SIGKILL goes through cgroup.kill; a child created in a cgroup that
+    # was once killed must not be killed at birth by the kernel.
+    t.stack(f'service "stubborn" {{ cmd = {{ "{HELPERS}/ignore_term" }}, stop = {{ timeout = 1 }} }}\n')
+    run = t.run()
+    first = int(run.wait_log(r"stubborn: started \(pid (\d+)\)")[0].group(1))
+    restart = subprocess.run([LUVSUP, "restart", "stubborn"], cwd=t.path, capture_output=True,
+                             text=True, timeout=30)
+    check(restart.returncode == 0, f"restart: {restart.stderr}")
+    run.wait_log(r"stubborn: still running 1s after SIGTERM; sending SIGKILL")
+    second = int(run.wait_log(r"stubborn: started \(pid (\d+)\)", count=2)[1].group(1))
+    check(second != first and not pid_alive(first), "a new process after the old one was killed")
+    wait_until(lambda: tagged_pids(t.file("stack.lua"), "stubborn") == [second],
+               what="the new process to be the only one")
+    check(pid_alive(second), "the new process is still up")
+    run.stop()
+    check(not pid_alive(second), "and gone after shutdown")
