@@ -5,6 +5,7 @@ says "not measured: luvsup has no <feature> yet" when it does not."""
 import http.server
 import json
 import os
+import re
 import statistics
 import subprocess
 import threading
@@ -17,9 +18,10 @@ from .workloads import count_comm, log, read_stamps
 
 
 def cli_has(ctx, command):
-    """True when `luvsup COMMAND --help` is understood."""
-    r = subprocess.run([ctx.luvsup, command, "--help"], capture_output=True, text=True)
-    return r.returncode == 0 and "unknown command" not in (r.stdout + r.stderr)
+    """True when `luvsup --help` lists COMMAND on one of its usage lines
+    (luvsup has no per-command --help: `luvsup reload --help` is an error)."""
+    usage = [line for line in run_help(ctx).splitlines() if line.lstrip().startswith(("usage:", "luvsup "))]
+    return any(re.search(rf"\b{re.escape(command)}\b", line.split("luvsup", 1)[-1]) for line in usage)
 
 
 def run_help(ctx):
