@@ -1,6 +1,7 @@
 #include "app/own_log.hpp"
 
-#include <spdlog/async.h>
+#include "app/background_sink.hpp"
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -28,14 +29,12 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text) 
 void start_own_log(spdlog::level::level_enum level, bool color) {
   // A small queue: this is a supervisor's diary, not a server's access log.
   constexpr size_t k_queue_items = 1024;
-  spdlog::init_thread_pool(k_queue_items, 1);
-  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
+  auto stderr_sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
       color && isatty(STDERR_FILENO) ? spdlog::color_mode::automatic : spdlog::color_mode::never);
-  auto logger = std::make_shared<spdlog::async_logger>(
-      "luvsup", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
+  auto logger = std::make_shared<spdlog::logger>(
+      "luvsup", std::make_shared<BackgroundSink>(std::move(stderr_sink), k_queue_items));
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   logger->set_level(level);
-  logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
 }
 

@@ -1,9 +1,10 @@
 // luvsup's own log: human-readable lines on stderr.
 //
-// It is the one log allowed to drop lines under pressure: an asynchronous
-// spdlog logger with a small queue that overwrites the oldest message, so a
-// stuck terminal or a full stderr pipe never blocks the loop. Losing stderr
-// altogether (EIO, EPIPE) is ignored.
+// It is the one log allowed to drop lines under pressure: a spdlog logger
+// whose sink hands records to a writer thread through a small queue that
+// drops the oldest record (BackgroundSink), so a stuck terminal or a full
+// stderr pipe never blocks the loop, and an idle luvsup never wakes. Losing
+// stderr altogether (EIO, EPIPE) is ignored.
 #pragma once
 
 #include <optional>
@@ -19,7 +20,7 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text);
 // Installs the logger; color only when stderr is a terminal and `color` is set.
 void start_own_log(spdlog::level::level_enum level, bool color);
 
-// Flushes and stops the logger thread.
+// Writes every queued line, then stops the writer thread.
 void stop_own_log();
 
 }  // namespace luvsup::app

@@ -54,6 +54,9 @@ UvPlatform::~UvPlatform() {
   m_channels.clear();  // removes every socket file
   ::rmdir((m_state_dir + "/notify").c_str());  // empty now, if this stack made it
   if (m_cgroups) {
+    for (const auto& name : m_made_cgroups) {
+      m_cgroups->remove(name);
+    }
     ::rmdir(m_cgroups->dir().c_str());  // empty once every service cgroup is gone
   }
 }
@@ -148,9 +151,19 @@ core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
   }
   const bool separate = spec.log.separate_stderr || !spec.log.stderr_file.empty();
   os::UniqueFd join;
+  bool create_in_cgroup = false;
+  m_runs_in_cgroup.erase(spec.name);
   if (m_cgroups) {
+    // A cgroup of a previous luvsup, or one killed since it was made, is made
+    // afresh; one a survivor still holds is joined the slow way.
+    if (m_clean_cgroups.count(spec.name) == 0 && m_cgroups->remove(spec.name)) {
+      m_clean_cgroups.insert(spec.name);
+    }
     join = m_cgroups->join_handle(spec.name);
-    if (!join) {
+    if (join) {
+      m_made_cgroups.insert(spec.name);
+      create_in_cgroup = m_clean_cgroups.count(spec.name) > 0;
+    } else {
       spdlog::warn("{}: cannot create its cgroup: {}; relying on its environment tag", spec.name,
                    std::strerror(errno));
     }
@@ -159,13 +172,17 @@ core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
   const process::InheritedFd ready_fd =
       channels != m_channels.end() ? channels->second->child_fd() : process::InheritedFd{};
   auto launched =
-      process::launch(std::get<process::LaunchSpec>(prepared), separate, join.get(), ready_fd);
+      process::launch(std::get<process::LaunchSpec>(prepared), separate, join.get(), ready_fd,
+                      create_in_cgroup);
   if (auto* error = std::get_if<process::LaunchError>(&launched)) {
     m_channels.erase(spec.name);
     return {-1, error->message()};
   }
   if (channels != m_channels.end()) {
     channels->second->child_started();
+  }
+  if (join) {
+    m_runs_in_cgroup.insert(spec.name);
   }
   const auto& child = std::get<process::Launched>(launched);
   auto& output = output_of(spec);
@@ -190,6 +207,10 @@ std::vector<pid_t> UvPlatform::cgroup_members(const core::ServiceSpec& spec) con
   return live;
 }
 
+bool UvPlatform::run_in_cgroup(const core::ServiceSpec& spec) const {
+  return m_runs_in_cgroup.count(spec.name) > 0;
+}
+
 void UvPlatform::signal_service(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid,
                                 int sig) {
   // Luvsup signals a service only to stop it: its watchdog is no longer news.
@@ -199,8 +220,11 @@ void UvPlatform::signal_service(const core::ServiceSpec& spec, pid_t pgid, pid_t
   if (pgid > 0) {
     process::signal_group(pgid, sig);
   }
-  process::signal_all(process::service_processes(tag_of(spec), pgid, main_pid), sig);
+  if (!run_in_cgroup(spec)) {
+    process::signal_all(process::service_processes(tag_of(spec), pgid, main_pid), sig);
+  }
   if (m_cgroups && sig == SIGKILL) {
+    m_clean_cgroups.erase(spec.name);
     m_cgroups->kill(spec.name);  // atomic: nothing forks its way out
   } else {
     process::signal_all(cgroup_members(spec), sig);
@@ -208,6 +232,11 @@ void UvPlatform::signal_service(const core::ServiceSpec& spec, pid_t pgid, pid_t
 }
 
 bool UvPlatform::service_alive(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid) {
+  // Every descendant of a run that started in its cgroup is in it, whatever
+  // it did to its session or environment: no need to scan all of /proc.
+  if (run_in_cgroup(spec)) {
+    return !cgroup_members(spec).empty();
+  }
   return !process::service_processes(tag_of(spec), pgid, main_pid).empty() ||
          !cgroup_members(spec).empty();
 }
@@ -220,7 +249,12 @@ void UvPlatform::service_gone(const core::ServiceSpec& spec) {
   drop_signals(spec.name);
   m_records.erase(spec.name);
   save_records();
-  if (m_cgroups) {
+  m_runs_in_cgroup.erase(spec.name);
+}
+
+void UvPlatform::service_removed(const core::ServiceSpec& spec) {
+  m_clean_cgroups.erase(spec.name);
+  if (m_cgroups && m_made_cgroups.erase(spec.name) > 0) {
     m_cgroups->remove(spec.name);
   }
 }

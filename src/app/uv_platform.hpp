@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace luvsup::app {
@@ -40,6 +41,7 @@ public:
   void signal_service(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid, int sig) override;
   bool service_alive(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid) override;
   void service_gone(const core::ServiceSpec& spec) override;
+  void service_removed(const core::ServiceSpec& spec) override;
   std::unique_ptr<health::PendingProbe> start_probe(const core::ServiceSpec& spec, const core::ProbeSpec& probe,
                                                     health::ProbeDone done) override;
 
@@ -67,6 +69,9 @@ private:
   std::string tag_of(const core::ServiceSpec& spec) const;
   log::ServiceOutput& output_of(const core::ServiceSpec& spec);
   std::vector<pid_t> cgroup_members(const core::ServiceSpec& spec) const;
+  // Whether every process of the service's current run is in its cgroup
+  // (the run started there), so that reading cgroup.procs finds them all.
+  bool run_in_cgroup(const core::ServiceSpec& spec) const;
   void save_records();
   // Opens the readiness channels `spec` asks for (replacing a previous
   // run's) and fills in what the child gets from them.
@@ -93,6 +98,18 @@ private:
   std::deque<std::pair<std::string, readiness::Signal>> m_pending;
   uv::Timer m_deliver_timer;
   std::optional<process::ServiceCgroups> m_cgroups;  // empty: the environment tag alone
+  // The services whose cgroup luvsup made; each stays until the service
+  // leaves the stack or luvsup exits.
+  std::set<std::string> m_made_cgroups;
+  // Those of them a child may be created in: made by this luvsup and never
+  // killed through cgroup.kill since. The kernel (6.18 here) compares the
+  // target cgroup's kill count with that of the parent's own cgroup for
+  // clone3 CLONE_INTO_CGROUP, so every child created in a cgroup that was
+  // once killed is SIGKILLed at birth. Such a cgroup is made afresh (cheap
+  // once it is empty) before the next start.
+  std::set<std::string> m_clean_cgroups;
+  // The services whose current run started in its cgroup.
+  std::set<std::string> m_runs_in_cgroup;
   health::ExecProbes m_exec_probes;
   http::HttpClient m_http;  // loads libcurl on the first http probe
 };

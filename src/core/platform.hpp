@@ -48,6 +48,9 @@ public:
   virtual bool service_alive(const ServiceSpec& spec, pid_t pgid, pid_t main_pid) = 0;
   // The service has no process any more (its output may still be draining).
   virtual void service_gone(const ServiceSpec& spec) = 0;
+  // The service has left the stack (a reload removed it) and has no process:
+  // what the platform keeps for it across restarts can go.
+  virtual void service_removed(const ServiceSpec& spec) = 0;
   // Starts one I/O probe (an http, tcp or exec leaf of the service's health
   // check). `done` runs once from a loop callback, never inline; destroying
   // the returned handle cancels the probe and `done` is not called.

@@ -166,6 +166,7 @@ void Supervisor::drop_retired() {
       continue;
     }
     spdlog::info("{}: removed from the stack", gone->name());
+    m_platform.service_removed(gone->spec());
     it = m_retiring.erase(it);
     std::erase_if(m_services, [gone](const auto& s) { return s.get() == gone; });
   }

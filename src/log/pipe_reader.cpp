@@ -7,14 +7,18 @@
 #include <algorithm>
 #include <cerrno>
 #include <exception>
+#include <memory>
 
 namespace luvsup::log {
 
 namespace {
 
+// One buffer for every pipe, on the heap and made on the first read. Only
+// the loop thread reads pipes; a thread_local array would be zeroed in every
+// thread luvsup starts (libuv's pool, the log writer) and stay resident there.
 char* shared_buffer() {
-  thread_local char buffer[PipeReader::k_buffer_size];
-  return buffer;
+  static const auto buffer = std::make_unique_for_overwrite<char[]>(PipeReader::k_buffer_size);
+  return buffer.get();
 }
 
 } // namespace

@@ -1,8 +1,9 @@
 // Reads one pipe end on the loop into a buffer shared by every pipe.
 //
 // libuv calls the read callback right after filling the buffer that the
-// allocation callback handed out, so all pipes of a loop thread can share one
-// 256 KiB buffer: an idle pipe holds no memory. The pipe itself is enlarged
+// allocation callback handed out, so all pipes can share one 256 KiB buffer,
+// made on the first read: an idle pipe holds no memory. Pipes are read on
+// the loop thread only. The pipe itself is enlarged
 // to k_pipe_size (the kernel allocates its pages only while they hold data),
 // so a busy service is read in few large chunks. pause()/resume() stop and
 // restart reading (uv_read_stop/uv_read_start) for back-pressure: the writer

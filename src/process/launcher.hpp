@@ -32,11 +32,13 @@ struct InheritedFd {
 // no other descriptor of luvsup's, the umask, limits, groups, gid, uid and cwd
 // of the spec, in that order, then execve. Returns once execve has succeeded;
 // if any step failed, returns the LaunchError naming it ("chdir /srv/app:
-// ...") with the child already reaped. With cgroup_procs_fd (a service
-// cgroup's cgroup.procs, open for writing), the child joins that cgroup right
-// after setsid. With `ready`, the child has ready.fd as descriptor
+// ...") with the child already reaped. With cgroup_dir_fd (a service
+// cgroup's directory, open), the child is created in that cgroup when
+// `create_in_cgroup` is set and the kernel can do it, else joins it through
+// its cgroup.procs right after setsid. With `ready`, the child has ready.fd as descriptor
 // ready.target (not close-on-exec); a target below 3 is refused (EBADF).
 std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate_stderr,
-                                          int cgroup_procs_fd = -1, InheritedFd ready = {});
+                                          int cgroup_dir_fd = -1, InheritedFd ready = {},
+                                          bool create_in_cgroup = true);
 
 }  // namespace luvsup::process

@@ -84,7 +84,7 @@ os::UniqueFd ServiceCgroups::join_handle(const std::string& service) const {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return os::UniqueFd{};
   }
-  return os::UniqueFd(::open((dir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+  return os::UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
 std::vector<pid_t> ServiceCgroups::members(const std::string& service) const {
@@ -96,8 +96,9 @@ bool ServiceCgroups::kill(const std::string& service) const {
   return fd && ::write(fd.get(), "1", 1) == 1;
 }
 
-void ServiceCgroups::remove(const std::string& service) const {
-  ::rmdir((m_dir + "/" + service).c_str());  // EBUSY while a process is left: kept for the next check
+bool ServiceCgroups::remove(const std::string& service) const {
+  // EBUSY while a process is left: it stays for a successor to find.
+  return ::rmdir((m_dir + "/" + service).c_str()) == 0 || errno == ENOENT;
 }
 
 std::vector<CgroupMember> cgroup_tree_members(const std::string& dir) {

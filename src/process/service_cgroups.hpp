@@ -32,15 +32,18 @@ public:
   // creating anything (for finding leftovers).
   static std::optional<std::string> stack_dir(std::string_view stack_hash);
 
-  // Creates the service's cgroup if needed and returns its cgroup.procs open
-  // for writing (for the child to join), or an invalid fd on failure.
+  // Creates the service's cgroup if needed and returns its directory open
+  // (for the child to be created in, or to join through its cgroup.procs),
+  // or an invalid fd on failure. The cgroup is kept across restarts: making
+  // one and moving a process into it cost the kernel far more than a spawn.
   os::UniqueFd join_handle(const std::string& service) const;
   // Every process in the service's cgroup.
   std::vector<pid_t> members(const std::string& service) const;
   // SIGKILLs every process in the service's cgroup at once (cgroup.kill).
   bool kill(const std::string& service) const;
-  // Removes the service's cgroup once it is empty.
-  void remove(const std::string& service) const;
+  // Removes the service's cgroup if it is empty; false when it is not (a
+  // process is left in it).
+  bool remove(const std::string& service) const;
   const std::string& dir() const { return m_dir; }
 
 private:

@@ -2,8 +2,9 @@
 luvsup that was itself SIGKILLed."""
 import os
 import signal
+import subprocess
 
-from harness import HELPERS, check, pid_alive, tagged_pids, wait_until
+from harness import HELPERS, LUVSUP, check, pid_alive, tagged_pids, wait_until
 
 
 def read_pid(t, name):
@@ -120,3 +121,61 @@ service "escaper" {{
         check("/escaper" in f.read(), "the daemon is in its service's cgroup")
     check(run.stop() == 0, "clean shutdown")
     check(not pid_alive(daemon), "the escaped daemon is gone")
+
+
+def service_cgroup_dir(pid):
+    """The directory of the cgroup v2 `pid` is in."""
+    with open("/proc/self/mountinfo") as f:
+        mount = [line.split(" - ")[0].split()[4] for line in f if " - cgroup2 " in line][0]
+    with open(f"/proc/{pid}/cgroup") as f:
+        path = [line.strip()[3:] for line in f if line.startswith("0::")][0]
+    return mount + path
+
+
+def test_a_service_keeps_its_cgroup_across_restarts_until_it_leaves_the_stack(t):
+    if not cgroups_usable():
+        return  # without a writable cgroup2 hierarchy there is no cgroup to keep
+    fast = 'restart = require("luvsup.backoff").fixed { delay = 0 }'
+    kept = f'service "kept" {{ cmd = {{ "sleep", "1000" }}, {fast} }}\n'
+    t.stack(kept + 'service "dropped" { cmd = { "sleep", "1001" } }\n')
+    run = t.run()
+    first = int(run.wait_log(r"kept: started \(pid (\d+)\)")[0].group(1))
+    dropped = int(run.wait_log(r"dropped: started \(pid (\d+)\)")[0].group(1))
+    kept_dir, dropped_dir = service_cgroup_dir(first), service_cgroup_dir(dropped)
+    check(kept_dir.endswith("/kept") and dropped_dir.endswith("/dropped"), "one cgroup per service")
+    inode = os.stat(kept_dir).st_ino
+    os.kill(first, signal.SIGKILL)
+    second = int(run.wait_log(r"kept: started \(pid (\d+)\)", count=2)[1].group(1))
+    check(service_cgroup_dir(second) == kept_dir, "the replacement starts in the same cgroup")
+    check(os.stat(kept_dir).st_ino == inode, "the cgroup was kept, not made again")
+    check(open(os.path.join(kept_dir, "cgroup.procs")).read().split() == [str(second)],
+          "only the replacement is in it")
+    tmp = t.file("stack.lua.tmp")
+    with open(tmp, "w") as f:
+        f.write(kept)
+    os.replace(tmp, t.file("stack.lua"))
+    run.wait_log(r"dropped: removed from the stack")
+    wait_until(lambda: not os.path.exists(dropped_dir), what="the removed service's cgroup to go")
+    check(os.path.exists(kept_dir), "the remaining service keeps its cgroup")
+    check(run.stop() == 0, "clean shutdown")
+    check(not os.path.exists(kept_dir), "luvsup removes its services' cgroups when it exits")
+    check(not os.path.exists(os.path.dirname(kept_dir)), "and the stack's cgroup")
+
+
+def test_a_service_killed_at_its_stop_timeout_starts_again_and_stays_up(t):
+    # The SIGKILL goes through cgroup.kill; a child created in a cgroup that
+    # was once killed must not be killed at birth by the kernel.
+    t.stack(f'service "stubborn" {{ cmd = {{ "{HELPERS}/ignore_term" }}, stop = {{ timeout = 1 }} }}\n')
+    run = t.run()
+    first = int(run.wait_log(r"stubborn: started \(pid (\d+)\)")[0].group(1))
+    restart = subprocess.run([LUVSUP, "restart", "stubborn"], cwd=t.path, capture_output=True,
+                             text=True, timeout=30)
+    check(restart.returncode == 0, f"restart: {restart.stderr}")
+    run.wait_log(r"stubborn: still running 1s after SIGTERM; sending SIGKILL")
+    second = int(run.wait_log(r"stubborn: started \(pid (\d+)\)", count=2)[1].group(1))
+    check(second != first and not pid_alive(first), "a new process after the old one was killed")
+    wait_until(lambda: tagged_pids(t.file("stack.lua"), "stubborn") == [second],
+               what="the new process to be the only one")
+    check(pid_alive(second), "the new process is still up")
+    run.stop()
+    check(not pid_alive(second), "and gone after shutdown")

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 
 using namespace luvsup;
@@ -78,6 +79,7 @@ TEST_CASE_FIXTURE(Fixture, "a cmd change restarts only that service") {
   CHECK(svc("api").state() == ProcState::running);
   CHECK(svc("api").spec().argv[1] == "200");
   CHECK(svc("api").history().back().cause == core::ExitCause::restarted_by_reload);
+  CHECK(platform.removed.empty());  // a restart keeps what the platform holds for it
   CHECK(svc("cache").pid() == cache_pid);
 }
 
@@ -127,6 +129,8 @@ TEST_CASE_FIXTURE(Fixture, "added services start after their dependencies and re
   CHECK(supervisor.find("old_api") == nullptr);
   CHECK(supervisor.find("old_db") == nullptr);
   CHECK(supervisor.services().size() == 2);
+  std::sort(platform.removed.begin(), platform.removed.end());
+  CHECK(platform.removed == std::vector<std::string>{"old_api", "old_db"});
 }
 
 TEST_CASE_FIXTURE(Fixture, "a service removed and added back before it stopped starts again") {
@@ -139,6 +143,7 @@ TEST_CASE_FIXTURE(Fixture, "a service removed and added back before it stopped s
   platform.advance(0.5);
   CHECK(svc("a").state() == ProcState::running);
   CHECK(supervisor.services().size() == 1);
+  CHECK(platform.removed.empty());  // it never left the stack: its cgroup stays
 }
 
 TEST_CASE_FIXTURE(Fixture, "a fix revives a fatal service and cuts a backoff wait short") {

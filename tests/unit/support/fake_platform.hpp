@@ -48,6 +48,7 @@ public:
   }
 
   void service_gone(const core::ServiceSpec& spec) override { gone.push_back(spec.name); }
+  void service_removed(const core::ServiceSpec& spec) override { removed.push_back(spec.name); }
 
   // A probe the test completes with finish_probe(); destroying its handle
   // (a cancel) marks it cancelled.
@@ -115,6 +116,7 @@ public:
   std::vector<std::string> spawned;
   std::vector<Signal> signals;
   std::vector<std::string> gone;
+  std::vector<std::string> removed;  // services service_removed was called for
   std::map<std::string, int> alive;  // service -> number of live processes
   std::map<std::string, pid_t> pids;
   std::set<std::string> failing_spawns;

@@ -1,0 +1,78 @@
+#include "app/background_sink.hpp"
+
+#include <exception>
+#include <utility>
+
+namespace luvsup::app {
+
+BackgroundSink::BackgroundSink(std::shared_ptr<spdlog::sinks::sink> target, size_t capacity)
+    : m_target(std::move(target)), m_capacity(capacity), m_writer([this] { write_queued(); }) {}
+
+BackgroundSink::~BackgroundSink() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_stopping = true;
+  }
+  m_wake.notify_one();
+  m_writer.join();
+}
+
+void BackgroundSink::log(const spdlog::details::log_msg& msg) {
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_queue.size() >= m_capacity) {
+      m_queue.pop_front();
+      ++m_dropped;
+    }
+    m_queue.emplace_back(msg);
+  }
+  m_wake.notify_one();
+}
+
+void BackgroundSink::flush() {
+  std::unique_lock lock(m_mutex);
+  m_idle.wait(lock, [this] { return m_queue.empty() && !m_writing; });
+}
+
+void BackgroundSink::set_pattern(const std::string& pattern) { m_target->set_pattern(pattern); }
+
+void BackgroundSink::set_formatter(std::unique_ptr<spdlog::formatter> formatter) {
+  m_target->set_formatter(std::move(formatter));
+}
+
+size_t BackgroundSink::dropped() const {
+  std::lock_guard lock(m_mutex);
+  return m_dropped;
+}
+
+void BackgroundSink::write_queued() {
+  std::unique_lock lock(m_mutex);
+  for (;;) {
+    m_wake.wait(lock, [this] { return !m_queue.empty() || m_stopping; });
+    if (m_queue.empty()) {
+      return;  // stopping, and everything is written
+    }
+    std::deque<spdlog::details::log_msg_buffer> batch;
+    batch.swap(m_queue);
+    m_writing = true;
+    lock.unlock();
+    for (const auto& msg : batch) {
+      try {
+        m_target->log(msg);
+      } catch (const std::exception&) {
+        // A record that cannot be formatted or written is lost alone; the
+        // writer must outlive it, and its own log is the one that failed.
+      }
+    }
+    try {
+      m_target->flush();
+    } catch (const std::exception&) {
+      // As above: a lost stderr (EIO, EPIPE) is ignored.
+    }
+    lock.lock();
+    m_writing = false;
+    m_idle.notify_all();
+  }
+}
+
+}  // namespace luvsup::app

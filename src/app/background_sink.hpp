@@ -1,0 +1,58 @@
+// A spdlog sink that hands each record to one writer thread, which passes it
+// on to another sink (stderr).
+//
+// spdlog's own asynchronous logger does this too, but its worker waits on
+// its queue with a 10 s timeout and so wakes an idle luvsup every 10 s. This
+// writer sleeps on a condition variable without a timeout: no record, no
+// wakeup. The loop thread only copies the record into a queue under a short
+// lock, so a stuck terminal or a full stderr pipe never blocks it; when the
+// writer falls `capacity` records behind, the oldest queued record is
+// dropped. Destroying the sink writes everything still queued, then joins.
+#pragma once
+
+#include <spdlog/details/log_msg_buffer.h>
+#include <spdlog/sinks/sink.h>
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace luvsup::app {
+
+class BackgroundSink final : public spdlog::sinks::sink {
+public:
+  BackgroundSink(std::shared_ptr<spdlog::sinks::sink> target, size_t capacity);
+  BackgroundSink(const BackgroundSink&) = delete;
+  BackgroundSink& operator=(const BackgroundSink&) = delete;
+  ~BackgroundSink() override;
+
+  // Queues a copy of the record; never waits for the writer.
+  void log(const spdlog::details::log_msg& msg) override;
+  // Waits until every record queued so far has been written and flushed.
+  void flush() override;
+  void set_pattern(const std::string& pattern) override;
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override;
+
+  // How many records were dropped because the writer was too far behind.
+  size_t dropped() const;
+
+private:
+  void write_queued();
+
+  std::shared_ptr<spdlog::sinks::sink> m_target;
+  const size_t m_capacity;
+  mutable std::mutex m_mutex;
+  std::condition_variable m_wake;  // the writer: records queued, or stop
+  std::condition_variable m_idle;  // flush(): the writer has caught up
+  std::deque<spdlog::details::log_msg_buffer> m_queue;
+  bool m_writing = false;  // the writer holds a batch taken off the queue
+  bool m_stopping = false;
+  size_t m_dropped = 0;
+  std::thread m_writer;  // last: it starts once everything above exists
+};
+
+}  // namespace luvsup::app

@@ -1,0 +1,116 @@
+#include "app/background_sink.hpp"
+
+#include <doctest/doctest.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+using luvsup::app::BackgroundSink;
+
+namespace {
+
+// Keeps each record's text; while held, the first record it gets blocks the
+// writing thread until release().
+class RecordingSink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+  std::vector<std::string> lines() {
+    std::lock_guard lock(mutex_);
+    return m_lines;
+  }
+  void hold() { m_held = true; }
+  void wait_until_blocked() {
+    std::unique_lock lock(m_gate_mutex);
+    m_gate.wait(lock, [this] { return m_blocked; });
+  }
+  void release() {
+    {
+      std::lock_guard lock(m_gate_mutex);
+      m_held = false;
+    }
+    m_gate.notify_all();
+  }
+  int flushes() {
+    std::lock_guard lock(mutex_);
+    return m_flushes;
+  }
+
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    m_lines.emplace_back(msg.payload.data(), msg.payload.size());
+    std::unique_lock lock(m_gate_mutex);
+    if (m_held) {
+      m_blocked = true;
+      m_gate.notify_all();
+      m_gate.wait(lock, [this] { return !m_held; });
+    }
+  }
+  void flush_() override { ++m_flushes; }
+
+private:
+  std::vector<std::string> m_lines;
+  int m_flushes = 0;
+  std::mutex m_gate_mutex;
+  std::condition_variable m_gate;
+  bool m_held = false;
+  bool m_blocked = false;
+};
+
+std::vector<std::string> numbered(int from, int to) {
+  std::vector<std::string> out;
+  for (int i = from; i <= to; ++i) {
+    out.push_back("line " + std::to_string(i));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("records reach the target in order and flush waits until they are written") {
+  auto target = std::make_shared<RecordingSink>();
+  auto sink = std::make_shared<BackgroundSink>(target, 1024);
+  spdlog::logger logger("test", sink);
+  for (int i = 1; i <= 200; ++i) {
+    logger.info("line {}", i);
+  }
+  sink->flush();
+  CHECK(target->lines() == numbered(1, 200));
+  CHECK(target->flushes() >= 1);
+  CHECK(sink->dropped() == 0);
+}
+
+TEST_CASE("destroying the sink writes every record still queued") {
+  auto target = std::make_shared<RecordingSink>();
+  {
+    auto sink = std::make_shared<BackgroundSink>(target, 1024);
+    spdlog::logger logger("test", sink);
+    for (int i = 1; i <= 50; ++i) {
+      logger.warn("line {}", i);
+    }
+  }
+  CHECK(target->lines() == numbered(1, 50));
+}
+
+TEST_CASE("a stuck target drops the oldest queued records and never makes the caller wait") {
+  auto target = std::make_shared<RecordingSink>();
+  target->hold();
+  auto sink = std::make_shared<BackgroundSink>(target, 4);
+  spdlog::logger logger("test", sink);
+  logger.info("line 1");
+  target->wait_until_blocked();  // the writer is inside the target with line 1
+  for (int i = 2; i <= 10; ++i) {
+    logger.info("line {}", i);  // returns at once although nothing is written
+  }
+  CHECK(sink->dropped() == 5);
+  target->release();
+  sink->flush();
+  std::vector<std::string> expected{"line 1"};
+  for (const auto& line : numbered(7, 10)) {
+    expected.push_back(line);
+  }
+  CHECK(target->lines() == expected);
+}
