@@ -120,6 +120,13 @@ json service_status(const core::Supervisor& supervisor, const core::Service& ser
     h["last_error"] = health->last.ok || health->last.error.empty() ? json(nullptr)
                                                                      : json(health->last.error);
     h["latency"] = health->last_latency;
+    // The last round's result as the verdict saw it; its output is capped so
+    // a status of many services stays small.
+    constexpr size_t k_output_shown = 512;
+    h["last"] = {{"ok", health->last.ok},
+                 {"status", health->last.status},
+                 {"timed_out", health->last.timed_out},
+                 {"output", health->last.output.substr(0, k_output_shown)}};
   }
   if (!service.history().empty()) {
     out["last_exit"] = exit_json(service.history().back(), now);

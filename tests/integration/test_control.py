@@ -533,6 +533,9 @@ service "api" {{
     api = json.loads(ctl(t, "status", "--json").stdout)["services"][0]
     check(api["health"]["status"] == "healthy" and api["health"]["ready"] is True, api)
     check(api["health"]["failures"] == 0 and api["health"]["last_error"] is None, api)
+    last = api["health"]["last"]
+    check(last["ok"] is True and last["status"] == 200 and last["timed_out"] is False, last)
+    check("Directory listing" in last["output"] and len(last["output"]) <= 512, last)
     check(isinstance(api["health"]["latency"], float) and isinstance(api["health"]["since"], float),
           api)
     table = ctl(t, "status").stdout
