@@ -5,6 +5,7 @@
 #include "cli/log_tail.hpp"
 #include "cli/socket_locator.hpp"
 #include "cli/status_table.hpp"
+#include "control/request.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -12,11 +13,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <ctime>
-#include <filesystem>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 namespace luvsup::cli {
@@ -180,18 +181,23 @@ int report(ControlClient& client, const json& reply, const ControlArgs& args) {
   return app::k_exit_ok;
 }
 
-} // namespace
+// Whether a reply to a guessed socket says it is not the stack's: another
+// stack's luvsup, or one too old to know the "stack" key.
+bool wrong_guess(const json& reply) {
+  const std::string error = reply.value("error", "");
+  return error.starts_with(control::k_other_stack) || error.starts_with("unknown key 'stack'");
+}
 
-int control_command(const ControlArgs& args) {
-  ::signal(SIGPIPE, SIG_IGN);
-  auto target = locate_socket(args);
-  if (auto* error = std::get_if<LocateError>(&target)) {
-    fmt::print(stderr, "luvsup: {}\n", error->message);
-    return app::k_exit_not_running;
-  }
-  const auto& [path, stack] = std::get<SocketTarget>(target);
+// Talks to the luvsup at `target`. While `guessing`, gives up quietly
+// (nullopt) when nothing listens there or it runs another stack.
+std::optional<int> talk(const SocketTarget& target, const ControlArgs& args, bool guessing) {
+  const std::string& path = target.path;
+  const std::string& stack = target.stack;
   auto connected = ControlClient::connect(path);
   if (auto* failure = std::get_if<ConnectFailure>(&connected)) {
+    if (guessing) {
+      return std::nullopt;
+    }
     switch (failure->kind) {
     case ConnectError::not_running:
       if (stack.empty()) {
@@ -215,11 +221,18 @@ int control_command(const ControlArgs& args) {
     }
   }
   auto& client = std::get<ControlClient>(connected);
-  const bool sent = client.send(make_request(args));
+  json request = make_request(args);
+  if (guessing) {
+    request["stack"] = target.real;  // a luvsup of another stack refuses it
+  }
+  const bool sent = client.send(request);
   const std::string send_error = client.error();
   // A refused client may find the connection closed before it sends; the
   // refusal is still there to read.
   auto reply = client.next();
+  if (guessing && (!reply || (!reply->value("ok", false) && wrong_guess(*reply)))) {
+    return std::nullopt;
+  }
   if (!sent && (!reply || reply->value("ok", false))) {
     fmt::print(stderr, "luvsup: cannot send to {}: {}\n", shown(path), send_error);
     return app::k_exit_failure;
@@ -233,6 +246,25 @@ int control_command(const ControlArgs& args) {
     return fail(*reply);
   }
   return report(client, *reply, args);
+}
+
+} // namespace
+
+int control_command(const ControlArgs& args) {
+  ::signal(SIGPIPE, SIG_IGN);
+  // Most stacks keep the default socket: try it before running the stack
+  // file to find out where the socket is.
+  if (auto guess = guess_socket(args)) {
+    if (auto code = talk(*guess, args, true)) {
+      return *code;
+    }
+  }
+  auto target = locate_socket(args);
+  if (auto* error = std::get_if<LocateError>(&target)) {
+    fmt::print(stderr, "luvsup: {}\n", error->message);
+    return app::k_exit_not_running;
+  }
+  return *talk(std::get<SocketTarget>(target), args, false);
 }
 
 } // namespace luvsup::cli

@@ -64,8 +64,15 @@ void ControlService::handle_line(Connection& client, std::string_view line) {
     client.send(error_reply(error->id, error->message));
     return;
   }
+  const Request& request = std::get<Request>(parsed);
+  if (!request.stack.empty() && request.stack != m_stack.file) {
+    // A client that guessed the socket from a stack's directory learns that
+    // it reached another stack's luvsup before anything is done.
+    client.send(error_reply(request.id, std::string(k_other_stack) + m_stack.file));
+    return;
+  }
   try {
-    handle(client, std::get<Request>(parsed));
+    handle(client, request);
   } catch (const std::exception& e) {
     // Nothing a client sends may take the supervisor down.
     spdlog::error("control: request failed: {}", e.what());

@@ -68,6 +68,14 @@ std::optional<std::string> check_fields(const json& doc, Request& request) {
     if (key == "v" || key == "id" || key == "cmd") {
       continue;
     }
+    if (key == "stack") {
+      if (!value.is_string() || value.get_ref<const std::string&>().empty() ||
+          value.get_ref<const std::string&>().front() != '/') {
+        return "'stack' expects an absolute path";
+      }
+      request.stack = value.get<std::string>();
+      continue;
+    }
     if (!key_allowed(request.cmd, key)) {
       return "unknown key '" + key + "' for command '" + std::string(to_string(request.cmd)) + "'";
     }

@@ -18,6 +18,9 @@
 namespace luvsup::control {
 
 inline constexpr int k_protocol_version = 1;
+// The error of a request whose "stack" is not the one this luvsup runs,
+// followed by the stack it runs.
+inline constexpr std::string_view k_other_stack = "this socket serves another stack: ";
 // Longest request line accepted, newline excluded.
 inline constexpr size_t k_max_request = 64 * 1024;
 
@@ -32,6 +35,7 @@ struct Request {
   int lines = 10;                    // logs: how many past lines
   bool follow = false;               // logs: keep streaming new lines
   std::string file;                  // plan: the stack file to plan against (empty: the running one's)
+  std::string stack;                 // any: the real path of the stack meant (empty: whichever runs)
 };
 
 struct RequestError {

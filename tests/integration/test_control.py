@@ -566,3 +566,27 @@ def test_check_plan_shows_what_a_reload_would_do_without_doing_it(t):
     check(run.stop() == 0, "clean shutdown")
     code, _, err = t.check("stack.lua", "--plan")
     check(code == 3 and "no luvsup is running for stack.lua" in err, f"exit {code}: {err}")
+
+
+def test_a_guessed_socket_of_another_stack_is_refused_and_the_right_one_found(t):
+    # Two stacks in one directory: "a" keeps the default state directory (and
+    # so the socket a client guesses first), "b" has its own.
+    t.stack('service "only_a" { cmd = { "sleep", "1000" } }\n', name="a.lua")
+    t.stack('stack { state_dir = ".b" }\nservice "only_b" { cmd = { "sleep", "1000" } }\n',
+            name="b.lua")
+    run_a = t.run(stack="a.lua")
+    run_b = t.run(stack="b.lua")
+    run_a.wait_log(r"control socket: ")
+    run_b.wait_log(r"control socket: ")
+    check(list(status(t, "--file", "b.lua")) == ["only_b"], "b's client reaches b, not a")
+    check(list(status(t, "--file", "a.lua")) == ["only_a"], "a's client reaches a")
+    proc = ctl(t, "stop", "--all", "--file", "b.lua")
+    check(proc.returncode == 0, proc.stderr)
+    check(status(t, "--file", "a.lua")["only_a"]["state"] == "running", "a was not touched")
+    s = raw_client(t.file(".luvsup/control.sock"))
+    reply = exchange(s, json.dumps({"v": 1, "cmd": "stop", "all": True,
+                                    "stack": os.path.realpath(t.file("b.lua"))}) + "\n")
+    check(reply["ok"] is False and reply["error"].startswith("this socket serves another stack: "),
+          reply)
+    check(status(t, "--file", "a.lua")["only_a"]["state"] == "running", "a refused request does nothing")
+    check(run_a.stop() == 0 and run_b.stop() == 0, "clean shutdowns")

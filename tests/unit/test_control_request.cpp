@@ -135,3 +135,11 @@ TEST_CASE("plan takes an absolute stack file, or none for the running one") {
   CHECK(error_of(R"({"v":1,"cmd":"plan","file":7})") == "'file' expects an absolute path");
   CHECK(error_of(R"({"v":1,"cmd":"status","file":"/x"})") == "unknown key 'file' for command 'status'");
 }
+
+TEST_CASE("any request may name the stack it means, as an absolute path") {
+  CHECK(request_of(R"({"v":1,"cmd":"status","stack":"/srv/stack.lua"})").stack == "/srv/stack.lua");
+  CHECK(request_of(R"({"v":1,"cmd":"stop","all":true,"stack":"/srv/stack.lua"})").stack ==
+        "/srv/stack.lua");
+  CHECK(request_of(R"({"v":1,"cmd":"status"})").stack.empty());
+  CHECK(error_of(R"({"v":1,"cmd":"status","stack":"stack.lua"})") == "'stack' expects an absolute path");
+}
