@@ -281,6 +281,18 @@ class TestDir:
                               text=True, timeout=DEFAULT_TIMEOUT)
         return proc.returncode, proc.stdout, proc.stderr
 
+    def reachable_by_all(self, executable):
+        """A copy of `executable` that any user may run: the build directory
+        can sit in a private one (a fresh clone in `mktemp -d` does)."""
+        os.chmod(self.path, 0o755)
+        bindir = self.file("bin")
+        os.makedirs(bindir, exist_ok=True)
+        os.chmod(bindir, 0o755)
+        copy = os.path.join(bindir, os.path.basename(executable))
+        shutil.copy2(executable, copy)
+        os.chmod(copy, 0o755)
+        return copy
+
     def service_log(self, service):
         path = self.file(f"logs/{service}.log")
         if not os.path.exists(path):

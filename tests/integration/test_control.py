@@ -24,12 +24,12 @@ service "web" {
 '''
 
 
-def ctl(t, *args, cwd=None, env=None, preexec_fn=None, timeout=DEFAULT_TIMEOUT):
+def ctl(t, *args, cwd=None, env=None, preexec_fn=None, timeout=DEFAULT_TIMEOUT, binary=LUVSUP):
     """Runs a control command; returns the CompletedProcess."""
     full_env = dict(os.environ)
     full_env.pop("LUVSUP_SOCKET", None)
     full_env.update(env or {})
-    return subprocess.run([LUVSUP, *args], cwd=cwd or t.path, capture_output=True, text=True,
+    return subprocess.run([binary, *args], cwd=cwd or t.path, capture_output=True, text=True,
                           env=full_env, timeout=timeout, preexec_fn=preexec_fn)
 
 
@@ -228,13 +228,15 @@ def test_socket_permissions_and_a_client_with_another_uid(t):
     check(stat.S_IMODE(os.stat(t.file(".luvsup")).st_mode) == 0o700, "the directory is 0700")
     check(stat.S_IMODE(os.stat(sock).st_mode) == 0o600, "the socket is 0600")
     as_nobody = lambda: os.setuid(NOBODY)  # noqa: E731
-    proc = ctl(t, "status", "-s", sock, cwd="/", preexec_fn=as_nobody)
+    luvsup = t.reachable_by_all(LUVSUP)
+    check(stat.S_IMODE(os.stat(t.file(".luvsup")).st_mode) == 0o700, "still 0700")
+    proc = ctl(t, "status", "-s", sock, cwd="/", preexec_fn=as_nobody, binary=luvsup)
     check(proc.returncode == 4 and "permission denied" in proc.stderr, proc.stderr)
     # Even with the file permissions opened up, the uid check refuses the client.
     os.chmod(t.path, 0o755)
     os.chmod(t.file(".luvsup"), 0o755)
     os.chmod(sock, 0o666)
-    proc = ctl(t, "stop", "web", "-s", sock, cwd="/", preexec_fn=as_nobody)
+    proc = ctl(t, "stop", "web", "-s", sock, cwd="/", preexec_fn=as_nobody, binary=luvsup)
     check(proc.returncode == 4, f"exit {proc.returncode}: {proc.stderr}")
     check(f"permission denied: uid {NOBODY} may not control this stack" in proc.stderr, proc.stderr)
     run.wait_log(rf"control: refused a client with uid {NOBODY}")

@@ -216,14 +216,14 @@ def test_a_service_running_as_another_user_reaches_its_socket(t):
     if os.geteuid() != 0:
         print("SKIP: switching users needs root")
         return
+    notify = t.reachable_by_all(NOTIFY)  # with the test's directory, reachable for nobody
     t.stack(f'''
 service "owned" {{
-  cmd = {lua_cmd(NOTIFY, "send=STATUS=as nobody", "send=READY=1", "wait")},
+  cmd = {lua_cmd(notify, "send=STATUS=as nobody", "send=READY=1", "wait")},
   user = "nobody",
   ready = {{ notify = true }},
 }}
 ''')
-    os.chmod(t.path, 0o755)  # the helper binary and cwd must be reachable for nobody
     run = t.run()
     run.wait_log(r"owned: ready \(notify\)")
     check("owned: status: as nobody" in run.log(), run.log())
