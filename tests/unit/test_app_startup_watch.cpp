@@ -1,6 +1,7 @@
 #include "app/startup_watch.hpp"
 #include "core/supervisor.hpp"
 #include "support/fake_platform.hpp"
+#include "support/service_specs.hpp"
 
 #include <doctest/doctest.h>
 #include <spdlog/spdlog.h>
@@ -10,17 +11,6 @@
 using namespace luvsup;
 
 namespace {
-
-std::shared_ptr<core::ServiceSpec> make_spec(std::string name, std::vector<std::string> deps = {}) {
-  auto spec = std::make_shared<core::ServiceSpec>();
-  spec->name = std::move(name);
-  spec->argv = {"/bin/true"};
-  for (auto& d : deps) {
-    spec->depends_on.push_back({d, "started"});
-  }
-  spec->restart = std::make_shared<core::DefaultBackoff>();
-  return spec;
-}
 
 struct Fixture {
   Fixture() {
@@ -39,8 +29,8 @@ struct Fixture {
 } // namespace
 
 TEST_CASE_FIXTURE(Fixture, "the stack is up once every wanted service runs") {
-  supervisor.add(make_spec("db"));
-  supervisor.add(make_spec("web", {"db"}));
+  supervisor.add(test::make_service_spec("db"));
+  supervisor.add(test::make_service_spec("web", {"db"}));
   supervisor.start_all();
   watch.begin();
   REQUIRE(summary.has_value());
@@ -49,8 +39,8 @@ TEST_CASE_FIXTURE(Fixture, "the stack is up once every wanted service runs") {
 
 TEST_CASE_FIXTURE(Fixture, "a service that failed to spawn counts as failed, not as pending") {
   platform.failing_spawns.insert("web");
-  supervisor.add(make_spec("db"));
-  supervisor.add(make_spec("web"));
+  supervisor.add(test::make_service_spec("db"));
+  supervisor.add(test::make_service_spec("web"));
   supervisor.start_all();
   watch.begin();
   REQUIRE(summary.has_value());
@@ -59,8 +49,8 @@ TEST_CASE_FIXTURE(Fixture, "a service that failed to spawn counts as failed, not
 
 TEST_CASE_FIXTURE(Fixture,
                   "a dependent of a stopped service does not keep the stack from being up") {
-  supervisor.add(make_spec("db"));
-  supervisor.add(make_spec("web", {"db"}));
+  supervisor.add(test::make_service_spec("db"));
+  supervisor.add(test::make_service_spec("web", {"db"}));
   supervisor.hold_down("db", true);
   supervisor.start_all();
   watch.begin();

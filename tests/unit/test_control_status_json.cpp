@@ -1,6 +1,7 @@
 #include "control/status_json.hpp"
 #include "core/supervisor.hpp"
 #include "support/fake_platform.hpp"
+#include "support/service_specs.hpp"
 
 #include <doctest/doctest.h>
 #include <spdlog/spdlog.h>
@@ -11,17 +12,6 @@ using namespace luvsup;
 using nlohmann::json;
 
 namespace {
-
-std::shared_ptr<core::ServiceSpec> make_spec(std::string name, std::vector<std::string> deps = {}) {
-  auto spec = std::make_shared<core::ServiceSpec>();
-  spec->name = std::move(name);
-  spec->argv = {"/bin/true"};
-  for (auto& d : deps) {
-    spec->depends_on.push_back({d, "started"});
-  }
-  spec->restart = std::make_shared<core::DefaultBackoff>();
-  return spec;
-}
 
 struct Fixture {
   Fixture() { spdlog::set_level(spdlog::level::off); }
@@ -35,7 +25,7 @@ struct Fixture {
 } // namespace
 
 TEST_CASE_FIXTURE(Fixture, "a running service shows its pid, uptime and an empty health object") {
-  supervisor.add(make_spec("web"));
+  supervisor.add(test::make_service_spec("web"));
   supervisor.start_all();
   platform.advance(12);
   const json s = status("web");
@@ -53,7 +43,7 @@ TEST_CASE_FIXTURE(Fixture, "a running service shows its pid, uptime and an empty
 }
 
 TEST_CASE_FIXTURE(Fixture, "the last exit describes how the process ended") {
-  supervisor.add(make_spec("web"));
+  supervisor.add(test::make_service_spec("web"));
   supervisor.start_all();
   platform.alive["web"] = 0;
   supervisor.on_process_exit(supervisor.find("web")->pid(), core::ExitStatus{-1, SIGSEGV, true});
@@ -70,8 +60,8 @@ TEST_CASE_FIXTURE(Fixture, "the last exit describes how the process ended") {
 
 TEST_CASE_FIXTURE(Fixture,
                   "a service held down by a stop says so and is not pulled in by a dependent") {
-  supervisor.add(make_spec("db"));
-  supervisor.add(make_spec("web", {"db"}));
+  supervisor.add(test::make_service_spec("db"));
+  supervisor.add(test::make_service_spec("web", {"db"}));
   supervisor.hold_down("db", true);
   supervisor.start_all();
   CHECK(supervisor.find("db")->state() == core::ProcState::stopped);
@@ -90,13 +80,13 @@ TEST_CASE_FIXTURE(Fixture, "state changes reach the observer with the state left
     seen.push_back(s.name() + ":" + std::string(core::to_string(from)) + "->" +
                    std::string(core::to_string(s.state())));
   });
-  supervisor.add(make_spec("web"));
+  supervisor.add(test::make_service_spec("web"));
   supervisor.start_all();
   CHECK(seen == std::vector<std::string>{"web:stopped->starting", "web:starting->running"});
 }
 
 TEST_CASE_FIXTURE(Fixture, "an exit luvsup caused names its cause, so a stop never reads like a crash") {
-  supervisor.add(make_spec("web"));
+  supervisor.add(test::make_service_spec("web"));
   supervisor.start_all();
   const pid_t pid = supervisor.find("web")->pid();
   supervisor.stop(*supervisor.find("web"));

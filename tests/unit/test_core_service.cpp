@@ -1,5 +1,6 @@
 #include "core/supervisor.hpp"
 #include "support/fake_platform.hpp"
+#include "support/service_specs.hpp"
 
 #include <doctest/doctest.h>
 #include <spdlog/spdlog.h>
@@ -36,19 +37,6 @@ private:
   size_t m_calls = 0;
 };
 
-std::shared_ptr<core::ServiceSpec> make_spec(std::string name, std::vector<std::string> deps = {},
-                                             std::shared_ptr<core::RestartPolicy> policy = nullptr) {
-  auto spec = std::make_shared<core::ServiceSpec>();
-  spec->name = std::move(name);
-  spec->argv = {"/bin/true"};
-  for (auto& d : deps) {
-    spec->depends_on.push_back({d, "started"});
-  }
-  spec->restart = policy ? policy : std::make_shared<core::DefaultBackoff>();
-  spec->stop.timeout = 10;
-  return spec;
-}
-
 struct Fixture {
   Fixture() { spdlog::set_level(spdlog::level::off); }
   test::FakePlatform platform;
@@ -64,9 +52,9 @@ struct Fixture {
 }  // namespace
 
 TEST_CASE_FIXTURE(Fixture, "services start in dependency order and stop in reverse order") {
-  supervisor.add(make_spec("web", {"api"}));
-  supervisor.add(make_spec("api", {"db"}));
-  supervisor.add(make_spec("db"));
+  supervisor.add(test::make_service_spec("web", {"api"}));
+  supervisor.add(test::make_service_spec("api", {"db"}));
+  supervisor.add(test::make_service_spec("db"));
   supervisor.start_all();
   CHECK(platform.spawned == std::vector<std::string>{"db", "api", "web"});
   CHECK(svc("web").state() == ProcState::running);
@@ -93,7 +81,7 @@ TEST_CASE_FIXTURE(Fixture, "services start in dependency order and stop in rever
 
 TEST_CASE_FIXTURE(Fixture, "a crashed service is restarted after the delay its policy chooses") {
   auto policy = std::make_shared<ScriptedPolicy>(std::vector<std::optional<double>>{1.0, 2.0, 4.0});
-  supervisor.add(make_spec("worker", {}, policy));
+  supervisor.add(test::make_service_spec("worker", {}, policy));
   supervisor.start_all();
   const pid_t first = svc("worker").pid();
   exit("worker", 3);
@@ -117,7 +105,7 @@ TEST_CASE_FIXTURE(Fixture, "a crashed service is restarted after the delay its p
 
 TEST_CASE_FIXTURE(Fixture, "a policy that gives up leaves the service fatal with its reason") {
   auto policy = std::make_shared<ScriptedPolicy>(std::vector<std::optional<double>>{std::nullopt});
-  supervisor.add(make_spec("flaky", {}, policy));
+  supervisor.add(test::make_service_spec("flaky", {}, policy));
   supervisor.start_all();
   exit("flaky", 1);
   CHECK(svc("flaky").state() == ProcState::fatal);
@@ -129,7 +117,7 @@ TEST_CASE_FIXTURE(Fixture, "a policy that gives up leaves the service fatal with
 }
 
 TEST_CASE_FIXTURE(Fixture, "a oneshot that succeeds is completed and not restarted") {
-  auto spec = make_spec("migrate");
+  auto spec = test::make_service_spec("migrate");
   spec->oneshot = true;
   supervisor.add(spec);
   supervisor.start_all();
@@ -141,7 +129,7 @@ TEST_CASE_FIXTURE(Fixture, "a oneshot that succeeds is completed and not restart
 }
 
 TEST_CASE_FIXTURE(Fixture, "success codes decide whether an exit is a success") {
-  auto spec = make_spec("task");
+  auto spec = test::make_service_spec("task");
   spec->oneshot = true;
   spec->success_codes = {0, 3};
   supervisor.add(spec);
@@ -152,7 +140,7 @@ TEST_CASE_FIXTURE(Fixture, "success codes decide whether an exit is a success") 
 
 TEST_CASE_FIXTURE(Fixture, "a failed spawn goes through the restart policy instead of a hot loop") {
   auto policy = std::make_shared<ScriptedPolicy>(std::vector<std::optional<double>>{1.0, 2.0});
-  supervisor.add(make_spec("missing", {}, policy));
+  supervisor.add(test::make_service_spec("missing", {}, policy));
   platform.failing_spawns.insert("missing");
   supervisor.start_all();
   CHECK(svc("missing").state() == ProcState::backoff);
@@ -166,7 +154,7 @@ TEST_CASE_FIXTURE(Fixture, "a failed spawn goes through the restart policy inste
 }
 
 TEST_CASE_FIXTURE(Fixture, "a service that ignores its stop signal is killed after the stop timeout") {
-  supervisor.add(make_spec("stubborn"));
+  supervisor.add(test::make_service_spec("stubborn"));
   supervisor.start_all();
   bool finished = false, clean = true;
   supervisor.shutdown([&](bool c) { finished = true; clean = c; });
@@ -183,7 +171,7 @@ TEST_CASE_FIXTURE(Fixture, "a service that ignores its stop signal is killed aft
 
 TEST_CASE_FIXTURE(Fixture, "leftover processes are stopped before a crashed service restarts") {
   auto policy = std::make_shared<ScriptedPolicy>(std::vector<std::optional<double>>{0.0});
-  supervisor.add(make_spec("forky", {}, policy));
+  supervisor.add(test::make_service_spec("forky", {}, policy));
   supervisor.start_all();
   // The main process dies while a child it forked lives on.
   supervisor.on_process_exit(svc("forky").pid(), core::ExitStatus{1, 0, false});
@@ -200,7 +188,7 @@ TEST_CASE_FIXTURE(Fixture, "leftover processes are stopped before a crashed serv
 
 TEST_CASE_FIXTURE(Fixture, "an explicit stop is not undone by the restart policy") {
   auto policy = std::make_shared<ScriptedPolicy>(std::vector<std::optional<double>>{0.0});
-  supervisor.add(make_spec("web", {}, policy));
+  supervisor.add(test::make_service_spec("web", {}, policy));
   supervisor.start_all();
   supervisor.stop(svc("web"));
   exit("web", -1, SIGTERM);
@@ -212,7 +200,7 @@ TEST_CASE_FIXTURE(Fixture, "an explicit stop is not undone by the restart policy
 }
 
 TEST_CASE_FIXTURE(Fixture, "a restart stops the process and starts a new one at once") {
-  supervisor.add(make_spec("web"));
+  supervisor.add(test::make_service_spec("web"));
   supervisor.start_all();
   supervisor.restart(svc("web"));
   CHECK(svc("web").state() == ProcState::stopping);
@@ -223,17 +211,17 @@ TEST_CASE_FIXTURE(Fixture, "a restart stops the process and starts a new one at 
 }
 
 TEST_CASE_FIXTURE(Fixture, "a dependency that is not autostarted is pulled in by its dependent") {
-  auto db = make_spec("db");
+  auto db = test::make_service_spec("db");
   db->autostart = false;
   supervisor.add(db);
-  supervisor.add(make_spec("api", {"db"}));
+  supervisor.add(test::make_service_spec("api", {"db"}));
   supervisor.start_all();
   CHECK(platform.spawned == std::vector<std::string>{"db", "api"});
 }
 
 TEST_CASE_FIXTURE(Fixture, "a service in backoff at shutdown is stopped without spawning again") {
   auto policy = std::make_shared<ScriptedPolicy>(std::vector<std::optional<double>>{5.0});
-  supervisor.add(make_spec("worker", {}, policy));
+  supervisor.add(test::make_service_spec("worker", {}, policy));
   supervisor.start_all();
   exit("worker", 1);
   bool finished = false;
@@ -245,7 +233,7 @@ TEST_CASE_FIXTURE(Fixture, "a service in backoff at shutdown is stopped without 
 
 TEST_CASE_FIXTURE(Fixture, "the exit record carries cause, code, signal and uptime") {
   auto policy = std::make_shared<ScriptedPolicy>(std::vector<std::optional<double>>{1.0});
-  supervisor.add(make_spec("w", {}, policy));
+  supervisor.add(test::make_service_spec("w", {}, policy));
   supervisor.start_all();
   platform.advance(2.5);
   exit("w", -1, SIGSEGV);
@@ -259,10 +247,10 @@ TEST_CASE_FIXTURE(Fixture, "the exit record carries cause, code, signal and upti
 }
 
 TEST_CASE_FIXTURE(Fixture, "a dependent waiting for completed starts only after the task succeeded") {
-  auto task = make_spec("migrate");
+  auto task = test::make_service_spec("migrate");
   task->oneshot = true;
   supervisor.add(task);
-  auto app = make_spec("app");
+  auto app = test::make_service_spec("app");
   app->depends_on = {{"migrate", "completed"}};
   supervisor.add(app);
   supervisor.start_all();
@@ -273,7 +261,7 @@ TEST_CASE_FIXTURE(Fixture, "a dependent waiting for completed starts only after 
 }
 
 TEST_CASE_FIXTURE(Fixture, "a kill during shutdown sends SIGKILL at once and counts as unclean") {
-  auto spec = make_spec("slow");
+  auto spec = test::make_service_spec("slow");
   spec->stop.timeout = 300;
   supervisor.add(spec);
   supervisor.start_all();
@@ -289,7 +277,7 @@ TEST_CASE_FIXTURE(Fixture, "a kill during shutdown sends SIGKILL at once and cou
 }
 
 TEST_CASE_FIXTURE(Fixture, "a SIGKILL in one stop does not make later stops skip the grace period") {
-  auto spec = make_spec("web", {}, std::make_shared<ScriptedPolicy>(std::vector<std::optional<double>>{0.0}));
+  auto spec = test::make_service_spec("web", {}, std::make_shared<ScriptedPolicy>(std::vector<std::optional<double>>{0.0}));
   supervisor.add(spec);
   supervisor.start_all();
   supervisor.restart(svc("web"));
@@ -312,7 +300,7 @@ TEST_CASE_FIXTURE(Fixture, "a SIGKILL in one stop does not make later stops skip
 }
 
 TEST_CASE_FIXTURE(Fixture, "processes that survive SIGKILL are given up on after a grace period") {
-  supervisor.add(make_spec("unkillable"));
+  supervisor.add(test::make_service_spec("unkillable"));
   supervisor.start_all();
   bool finished = false, clean = true;
   supervisor.shutdown([&](bool c) { finished = true; clean = c; });
@@ -327,7 +315,7 @@ TEST_CASE_FIXTURE(Fixture, "processes that survive SIGKILL are given up on after
 }
 
 TEST_CASE_FIXTURE(Fixture, "an exit for a reaped main pid that was reused is ignored") {
-  supervisor.add(make_spec("forky"));
+  supervisor.add(test::make_service_spec("forky"));
   supervisor.start_all();
   const pid_t old = svc("forky").pid();
   supervisor.on_process_exit(old, core::ExitStatus{1, 0, false});  // leftovers remain
