@@ -23,8 +23,9 @@
 
 namespace luvsup::core {
 
-enum class HookKind { before_start, on_start, on_ready, on_exit, on_unhealthy, on_crash_loop, on_fatal, after_stop };
-inline constexpr int k_hook_kinds = 8;
+// on_change fires when a file the service watches (its `watch` key) changes.
+enum class HookKind { before_start, on_start, on_ready, on_exit, on_unhealthy, on_crash_loop, on_fatal, after_stop, on_change };
+inline constexpr int k_hook_kinds = 9;
 std::string_view to_string(HookKind kind);  // "before_start", ...
 
 // What an on_unhealthy hook asks for: "restart" (the default), "wait"
@@ -36,6 +37,7 @@ struct HookContext {
   const ExitRecord* exit = nullptr;        // on_exit: the exit (code, signal, uptime, cause)
   int restarts = 0;                        // on_exit: restarts so far
   const HealthStatus* health = nullptr;    // on_unhealthy: the failing result
+  std::string path;                        // on_change: the file that changed
 };
 
 struct HookOutcome {
