@@ -38,6 +38,8 @@ constexpr KeyRule k_key_rules[] = {
     {"watchdog", K::restart, &member_differs<&S::watchdog>},
     {"health", K::live, &member_differs<&S::health_fingerprint>},
     {"on_unhealthy", K::live, &member_differs<&S::on_unhealthy_fingerprint>},
+    // Hooks in flight finish; an outcome of the old definition is dropped.
+    {"hooks", K::live, &member_differs<&S::hooks_fingerprint>},
     {"start_timeout", K::live, &member_differs<&S::start_timeout>},
 };
 
