@@ -135,7 +135,7 @@ const Service::Transition Service::k_transitions[] = {
 
     {S::finishing, E::after_stop_done, &Service::finish_after_stop},
     {S::finishing, E::stop_timeout, &Service::cut_after_stop},
-    {S::finishing, E::kill, &Service::cut_after_stop},
+    {S::finishing, E::kill, &Service::kill_after_stop},
     {S::finishing, E::shutdown, &Service::bound_after_stop},
     {S::finishing, E::stop, &Service::want_down},
     {S::finishing, E::start, &Service::want_start_after_stop},

@@ -220,6 +220,8 @@ private:
   void restart_for_hook();
   void finish_after_stop();
   void cut_after_stop();
+  void kill_after_stop();
+  void cancel_after_stop();
   void bound_after_stop();
   void want_start_after_stop();
 

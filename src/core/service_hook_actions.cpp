@@ -78,7 +78,6 @@ void Service::after_before_start() {
     // It ran for a definition a reload replaced: the new one decides.
     spdlog::info("{}: before_start of the previous definition finished; asking the new one",
                  name());
-    set_state(ProcState::starting);
     prepare();
     return;
   }
@@ -193,12 +192,17 @@ void Service::finish_after_stop() {
 }
 
 void Service::cut_after_stop() {
-  if (m_state == ProcState::finishing && m_after_stop_bounded) {
-    spdlog::warn("{}: after_stop still running {}s into the shutdown; cancelled", name(),
-                 m_spec->stop.timeout);
-  } else {
-    spdlog::warn("{}: after_stop cancelled", name());
-  }
+  spdlog::warn("{}: after_stop still running {}s into the shutdown; cancelled", name(),
+               m_spec->stop.timeout);
+  cancel_after_stop();
+}
+
+void Service::kill_after_stop() {
+  spdlog::warn("{}: after_stop cancelled (killing every service)", name());
+  cancel_after_stop();
+}
+
+void Service::cancel_after_stop() {
   m_hooks.cancel(HookKind::after_stop);
   m_wanted_up = false;
   m_intent = StopIntent::stop;

@@ -302,3 +302,17 @@ TEST_CASE_FIXTURE(test::HookFixture, "finished hooks are released, cancelled one
   CHECK_FALSE(svc("web").hook_running(K::before_start));
   CHECK_FALSE(svc("web").hook_running(K::on_start));
 }
+
+TEST_CASE_FIXTURE(test::HookFixture, "a second interrupt cancels after_stop at once") {
+  supervisor.add(spec("web", {K::after_stop}));
+  supervisor.start_all();
+  bool done = false;
+  supervisor.shutdown([&](bool) { done = true; });
+  exit("web", -1, SIGTERM);
+  platform.advance(0.5);
+  REQUIRE(svc("web").state() == ProcState::finishing);
+  supervisor.kill_all();
+  CHECK(hooks("web").calls.back()->cancelled);
+  CHECK(svc("web").state() == ProcState::stopped);
+  CHECK(done);
+}
