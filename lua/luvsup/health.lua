@@ -294,7 +294,11 @@ end
 -- is the probe given to `health =` (where the schedule keys belong).
 normalise_node = function(v, fail, timeout, ctx, top)
   if getmetatable(v) ~= Probe then
-    if callable(v) then return { kind = "lua", fn = v, timeout = timeout } end
+    if callable(v) then
+      -- C++ runs it like an I/O leaf, as a coroutine, so that it may wait.
+      ctx.leaves = ctx.leaves + 1
+      return { kind = "lua", fn = v, timeout = timeout, leaf = ctx.leaves }
+    end
     fail(string.format("expects a probe (health.http{}, health.tcp{}, health.exec{}, health.all{}, " ..
       "health.any{}) or a function, got %s", type(v)))
   end
@@ -399,11 +403,7 @@ end
 -- timed_out; `results` for all/any).
 local function evaluate(node, results)
   local r
-  if node.kind == "lua" then
-    local t0 = os.clock()
-    local ok, err = protected(node.fn, nil)
-    r = { ok = ok, error = err or "", status = 0, latency = os.clock() - t0, output = "", timed_out = false }
-  elseif node.kind == "all" or node.kind == "any" then
+  if node.kind == "all" or node.kind == "any" then
     local children, oks, errs, latency = {}, 0, {}, 0
     for i, child in ipairs(node.children) do
       local ok, err, cr = evaluate(child, results)

@@ -205,6 +205,7 @@ int run_command(const cli::Options& options) {
     // nothing running needs it, so nothing else keeps it.
     definition.services.clear();
     definition.lua.reset();
+    definition.scheduler.reset();  // its timers belong to the session's loop
     auto& reloader = session.reloader;
     if (options.watch) {
       session.watcher = std::make_unique<StackWatcher>(&loop, [&](bool last_try) {

@@ -300,6 +300,10 @@ std::unique_ptr<health::PendingProbe> UvPlatform::start_probe(const core::Servic
   case core::ProbeSpec::Kind::http:
     return m_http.request(probe.http, std::move(done));
   case core::ProbeSpec::Kind::lua:
+    if (probe.script) {
+      return probe.script->start(probe.timeout, std::move(done));
+    }
+    break;
   case core::ProbeSpec::Kind::all:
   case core::ProbeSpec::Kind::any:
     break;

@@ -34,6 +34,8 @@ struct ProbeSpec {
   int port = 0;                    // tcp
   std::vector<std::string> argv;   // exec
   std::vector<ProbeSpec> children; // all, any
+  std::shared_ptr<health::ScriptProbe> script;  // lua: runs the function
+  int lua_ref = -2;  // lua: the loader's registry reference to it until it made `script` (LUA_NOREF)
 };
 
 std::string_view to_string(ProbeSpec::Kind kind);

@@ -33,6 +33,17 @@ public:
   virtual ~PendingProbe() = default;
 };
 
+// A probe written in Lua (a function given as a health check). It runs as a
+// coroutine, like a hook, so it may wait (exec, http.get, sleep); a run
+// past `timeout` is cancelled and fails.
+class ScriptProbe {
+public:
+  virtual ~ScriptProbe() = default;
+  // Starts one run; `done` runs once from a loop callback unless the
+  // returned handle is destroyed first.
+  virtual std::unique_ptr<PendingProbe> start(double timeout, ProbeDone done) = 0;
+};
+
 // One HTTP(S) request: what an http probe (and later a runbook's http.get or
 // http.post) asks for. The verdict on status and body is Lua's.
 struct HttpRequestSpec {

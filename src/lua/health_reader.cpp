@@ -60,6 +60,8 @@ void read_probe(lua_State* L, core::ProbeSpec& probe) {
     });
     break;
   case core::ProbeSpec::Kind::lua:
+    lua_getfield(L, -1, "fn");  // stack: node, fn
+    probe.lua_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     break;
   }
 }

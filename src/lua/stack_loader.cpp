@@ -6,6 +6,7 @@
 #include "lua/health_reader.hpp"
 #include "lua/lua_health_policy.hpp"
 #include "lua/lua_restart_policy.hpp"
+#include "lua/lua_script_probe.hpp"
 #include "lua/lua_service_hooks.hpp"
 #include "runbook/runtime_api.hpp"
 #include "lua/table_read.hpp"
@@ -223,6 +224,24 @@ void run_dsl(lua_State* L, const std::string& given, const std::string& data_dir
   out.on_reload = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
+// Adopts the registry references of the Lua function leaves of `probe`.
+struct ScriptLeaf {
+  core::ProbeSpec* probe;
+  LuaRef function;
+  std::string service;
+};
+
+void adopt_script_probes(LuaState& state, const std::string& service, core::ProbeSpec& probe,
+                         std::vector<ScriptLeaf>& out) {
+  if (probe.kind == core::ProbeSpec::Kind::lua) {
+    out.push_back({&probe, LuaRef(state, probe.lua_ref), service});
+    probe.lua_ref = LUA_NOREF;
+  }
+  for (core::ProbeSpec& child : probe.children) {
+    adopt_script_probes(state, service, child, out);
+  }
+}
+
 }  // namespace
 
 int signal_number(const std::string& name) {
@@ -314,6 +333,15 @@ std::variant<StackDefinition, LoadError> load_stack(const std::string& path,
     }
   }
   out.def.on_reload = LuaRef(state, out.on_reload);
+  std::vector<ScriptLeaf> script_probes;  // Lua function probes
+  for (core::ServiceSpec& spec : out.def.services) {
+    if (spec.health) {
+      adopt_script_probes(state, spec.name, spec.health->probe, script_probes);
+      if (spec.health->fallback) {
+        adopt_script_probes(state, spec.name, *spec.health->fallback, script_probes);
+      }
+    }
+  }
   if (error) {
     return LoadError{*error};
   }
@@ -321,6 +349,10 @@ std::variant<StackDefinition, LoadError> load_stack(const std::string& path,
     return LoadError{out.error};
   }
   out.def.scheduler = std::make_shared<runbook::Scheduler>(state, environment != nullptr ? *environment : k_nothing);
+  for (ScriptLeaf& leaf : script_probes) {
+    leaf.probe->script = std::make_shared<LuaScriptProbe>(out.def.lua, out.def.scheduler,
+                                                          std::move(leaf.function), leaf.service);
+  }
   for (size_t i = 0; i < out.def.services.size(); ++i) {
     core::ServiceSpec& spec = out.def.services[i];
     const auto& functions = refs[i].hooks;

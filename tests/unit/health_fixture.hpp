@@ -30,7 +30,10 @@ inline health::ProbeResult failed(std::string error = "connection refused") {
 }
 
 struct HealthFixture {
-  HealthFixture() { spdlog::set_level(spdlog::level::off); }
+  HealthFixture() {
+    spdlog::set_level(spdlog::level::off);
+    environment.platform = &platform;
+  }
 
   // Loads `stack` (prefixed with `local health = require "luvsup.health"`),
   // adds its services and starts them.
@@ -38,7 +41,8 @@ struct HealthFixture {
     auto result =
         lua::load_stack(dir.write("stack.lua", "local health = require 'luvsup.health'\n"
                                                "local backoff = require 'luvsup.backoff'\n" +
-                                                   stack));
+                                                   stack),
+                        &environment);
     if (auto* err = std::get_if<lua::LoadError>(&result)) {
       FAIL("unexpected load error: " << err->message);
     }
@@ -89,8 +93,9 @@ struct HealthFixture {
   }
 
   TempDir dir;
+  FakePlatform platform;             // first: the scheduler's timers are its timers
+  runbook::Environment environment;  // before def: its scheduler runs Lua probes on the fake clock
   lua::StackDefinition def; // before the supervisor: its Lua state outlives the services
-  FakePlatform platform;
   core::Supervisor supervisor{platform};
 };
 

@@ -78,8 +78,9 @@ TEST_CASE("a probe tree loads with its leaves numbered, timeouts inherited and h
   CHECK(exec.timeout == 3);
   CHECK(exec.argv == std::vector<std::string>{"check", "--quick"});
   CHECK(h.probe.children[2].kind == ProbeSpec::Kind::lua);
-  CHECK(h.probe.children[2].leaf == 0);
-  CHECK(luvsup::core::io_leaves(h.probe).size() == 2);
+  CHECK(h.probe.children[2].leaf == 3);  // C++ runs it as a coroutine, like an I/O leaf
+  CHECK(h.probe.children[2].script != nullptr);
+  CHECK(luvsup::core::io_leaves(h.probe).size() == 3);
   REQUIRE(h.fallback);
   CHECK(h.fallback->host == "::1");
   CHECK(h.fallback->leaf == 1);
