@@ -8,6 +8,8 @@ extern "C" {
 #include <lauxlib.h>
 }
 
+#include <cstring>
+
 namespace luvsup::runbook {
 
 namespace {
@@ -55,6 +57,10 @@ void read_env(lua_State* L, int table, ExecRequest& request) {
   while (lua_next(L, table) != 0) {
     if (lua_type(L, -2) != LUA_TSTRING) {
       raise_at(L, k_level, "exec: env keys are variable names (got a %s key)", type_name(L, -2));
+    }
+    const char* name = lua_tostring(L, -2);
+    if (name[0] == '\0' || std::strchr(name, '=') != nullptr) {
+      raise_at(L, k_level, "exec: env key '%s' is not a variable name", name);
     }
     if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER) {
       raise_at(L, k_level, "exec: env.%s is a %s; give a string", lua_tostring(L, -2),
