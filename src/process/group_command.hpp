@@ -8,7 +8,8 @@
 // handle is destroyed, the whole group is SIGKILLed, so nothing it started in
 // the background outlives it. Exits come from the Reaper (luvsup's one
 // reaping path, which never calls waitpid(-1)): its callback hands each
-// reaped pid to claim_exit first.
+// reaped pid to claim_exit first. Every RunningCommand must be destroyed
+// before the GroupCommands that started it.
 #pragma once
 
 #include "core/exit_record.hpp"

@@ -8,7 +8,8 @@
 // set for luvsup, see process::EnvList::inherited) plus the additions asked
 // for; argv[0] is looked up in that environment's PATH. One CommandRunner
 // per luvsup process (UvPlatform owns it); the Reaper's callback hands it
-// every reaped pid through claim_exit.
+// every reaped pid through claim_exit. The operations run() returns must be
+// destroyed before it (the schedulers that own them go before the platform).
 #pragma once
 
 #include "core/exit_record.hpp"
