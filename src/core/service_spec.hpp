@@ -9,10 +9,12 @@
 
 #include "core/health_spec.hpp"
 #include "core/restart_policy.hpp"
+#include "core/service_hooks.hpp"
 
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -86,6 +88,7 @@ struct ServiceSpec {
   std::optional<HealthSpec> health;             // the health check, when it has one
   std::shared_ptr<UnhealthyHook> on_unhealthy;  // null: unhealthy restarts it
   double start_timeout = 60.0;  // seconds it waits for its dependencies before it is blocked
+  std::shared_ptr<ServiceHooks> hooks;  // null: no hooks
 
   std::shared_ptr<RestartPolicy> restart;  // never null once loaded
   // A hash of the restart policy's Lua value (its data, code and upvalues,
@@ -94,6 +97,8 @@ struct ServiceSpec {
   uint64_t restart_fingerprint = 0;
   uint64_t health_fingerprint = 0;        // the same for the `health` value
   uint64_t on_unhealthy_fingerprint = 0;  // and for the on_unhealthy hook
+  std::array<uint64_t, k_hook_kinds> hook_fingerprints{};  // and for each hook, by HookKind
+  double hook_timeout = 5.0;  // seconds before_start, on_exit, after_stop and on_unhealthy may take
 };
 
 }  // namespace luvsup::core
