@@ -37,7 +37,7 @@ UvPlatform::UvPlatform(uv_loop_t* loop, std::string stack_hash, std::string stat
     : m_loop(loop), m_stack_hash(std::move(stack_hash)), m_records(state_dir),
       m_base_limits(std::move(base_limits)), m_console(console), m_save_timer(loop),
       m_state_dir(std::move(state_dir)), m_deliver_timer(loop),
-      m_cgroups(process::ServiceCgroups::open(m_stack_hash)), m_exec_probes(loop), m_http(loop) {
+      m_cgroups(process::ServiceCgroups::open(m_stack_hash)), m_exec_probes(loop), m_http(loop), m_commands(loop) {
   if (m_cgroups) {
     spdlog::debug("a cgroup per service under {}", m_cgroups->dir());
   } else {
@@ -312,7 +312,7 @@ std::unique_ptr<health::PendingProbe> UvPlatform::start_probe(const core::Servic
 }
 
 bool UvPlatform::claim_exit(pid_t pid, const core::ExitStatus& status) {
-  return m_exec_probes.claim_exit(pid, status);
+  return m_exec_probes.claim_exit(pid, status) || m_commands.claim_exit(pid, status);
 }
 
 void UvPlatform::save_records() {

@@ -12,6 +12,7 @@
 #include "readiness/line_matcher.hpp"
 #include "readiness/service_channels.hpp"
 #include "readiness/signal.hpp"
+#include "runbook/command_runner.hpp"
 #include "uv/timer.hpp"
 
 #include <uv.h>
@@ -47,9 +48,14 @@ public:
   std::unique_ptr<health::PendingProbe> start_probe(const core::ServiceSpec& spec, const core::ProbeSpec& probe,
                                                     health::ProbeDone done) override;
 
-  // Takes the exit of an exec probe's process (true), or leaves it to the
-  // supervisor (false). The Reaper's callback asks here first.
+  // Takes the exit of an exec probe's or a runbook command's process (true),
+  // or leaves it to the supervisor (false). The Reaper's callback asks here first.
   bool claim_exit(pid_t pid, const core::ExitStatus& status);
+
+  // The engines runbooks use (runbook::Environment's commands and http): the
+  // same as the health probes', so their exits and connections share one path.
+  runbook::CommandRunner& commands() { return m_commands; }
+  http::HttpClient& http() { return m_http; }
 
   // Service output is published to `bus` too (null: not published).
   void set_event_bus(events::EventBus* bus);
@@ -114,6 +120,7 @@ private:
   std::set<std::string> m_runs_in_cgroup;
   health::ExecProbes m_exec_probes;
   http::HttpClient m_http;  // loads libcurl on the first http probe
+  runbook::CommandRunner m_commands;
 };
 
 }  // namespace luvsup::app

@@ -1,33 +1,31 @@
 // The exec probe: runs a command and passes when it exits 0.
 //
-// The command runs in its own session and process group with stdout and
-// stderr on one pipe, of which the first k_max_output bytes are kept for the
-// verdict and the log. At its timeout, or when the command exits, the whole
-// group is SIGKILLed, so no background process outlives its probe. Exits
-// come from the Reaper (luvsup's one reaping path, which never calls
-// waitpid(-1)): UvPlatform hands each reaped pid to claim_exit first.
+// The command runs as a process::GroupCommand: in its own session and process
+// group with stdout and stderr on one pipe, of which the first k_max_output
+// bytes are kept for the verdict and the log. At its timeout, or when the
+// command exits, the whole group is SIGKILLed, so no background process
+// outlives its probe. Exits come from the Reaper (luvsup's one reaping path,
+// which never calls waitpid(-1)): UvPlatform hands each reaped pid to
+// claim_exit first.
 #pragma once
 
 #include "core/exit_record.hpp"
 #include "health/probe.hpp"
+#include "process/group_command.hpp"
 #include "process/launch_spec.hpp"
 
 #include <sys/types.h>
 #include <uv.h>
 
-#include <map>
 #include <memory>
-#include <set>
 
 namespace luvsup::health {
-
-class ExecProbe;
 
 class ExecProbes {
 public:
   static constexpr size_t k_max_output = 4096;
 
-  explicit ExecProbes(uv_loop_t* loop) : m_loop(loop) {}
+  explicit ExecProbes(uv_loop_t* loop) : m_commands(loop) {}
   ExecProbes(const ExecProbes&) = delete;
   ExecProbes& operator=(const ExecProbes&) = delete;
 
@@ -38,13 +36,12 @@ public:
                                       ProbeDone done);
 
   // Takes the exit of a probe's process (true), or leaves it to the caller.
-  bool claim_exit(pid_t pid, const core::ExitStatus& status);
+  bool claim_exit(pid_t pid, const core::ExitStatus& status) {
+    return m_commands.claim_exit(pid, status);
+  }
 
 private:
-  friend class ExecProbe;
-  uv_loop_t* m_loop;
-  std::map<pid_t, ExecProbe*> m_running;
-  std::set<pid_t> m_abandoned; // killed or cancelled, not reaped yet
+  process::GroupCommands m_commands;
 };
 
 } // namespace luvsup::health

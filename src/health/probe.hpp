@@ -21,6 +21,9 @@ struct ProbeResult {
   std::string error;      // why the probe failed; empty when ok
   std::string output;     // the HTTP body or the exec probe's output, capped
   bool timed_out = false; // the probe ran past its timeout (and was cancelled or killed)
+  // The HTTP response's headers, names lowercased, in the order they came;
+  // filled only when the request asked for them (HttpRequestSpec::keep_headers).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // Called once with the result, always from a loop callback (never inline).
@@ -54,6 +57,7 @@ struct HttpRequestSpec {
   double timeout = 1.0;         // seconds, for the whole request
   bool tls_verify = true;       // verify the peer's certificate and host name
   size_t max_body = 64 * 1024;  // bytes of the response body kept; the rest is discarded
+  bool keep_headers = false;    // fill ProbeResult::headers (runbooks' http calls; probes do not)
 };
 
 }  // namespace luvsup::health

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cctype>
 #include <cstring>
 
 namespace luvsup::http {
@@ -72,7 +73,7 @@ std::string tls_detail(std::string text) {
 
 HttpTransfer::HttpTransfer(const health::HttpRequestSpec& spec)
     : m_started_ns(uv_hrtime()), m_timeout(spec.timeout), m_max_body(spec.max_body),
-      m_body(spec.body) {}
+      m_keep_headers(spec.keep_headers), m_body(spec.body) {}
 
 HttpTransfer::~HttpTransfer() {
   if (m_headers != nullptr) {
@@ -174,14 +175,47 @@ size_t HttpTransfer::on_body(char* data, size_t, size_t count, void* self) noexc
   return count; // the rest is discarded, but read, so the response completes
 }
 
-size_t HttpTransfer::on_header(char*, size_t, size_t count, void* self) noexcept {
+size_t HttpTransfer::on_header(char* data, size_t, size_t count, void* self) noexcept {
   auto* transfer = static_cast<HttpTransfer*>(self);
   transfer->m_header_bytes += count;
   if (transfer->m_header_bytes > k_max_header_bytes) {
     transfer->m_headers_too_large = true;
     return 0;
   }
+  if (transfer->m_keep_headers) {
+    try {
+      transfer->keep_header(std::string_view(data, count));
+    } catch (...) {
+      return 0; // out of memory: curl fails the transfer with a write error
+    }
+  }
   return count;
+}
+
+void HttpTransfer::keep_header(std::string_view line) {
+  auto& headers = m_result.headers;
+  if (line.starts_with("HTTP/")) {
+    headers.clear(); // a new response (after "100 Continue"): its headers replace those before
+    return;
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return; // the blank line that ends the headers, or a malformed one
+  }
+  auto trim = [](std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+      text.remove_prefix(1);
+    }
+    while (!text.empty() && (text.back() == '\r' || text.back() == '\n' ||
+                             text.back() == ' ' || text.back() == '\t')) {
+      text.remove_suffix(1);
+    }
+    return text;
+  };
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  headers.emplace_back(std::move(name), std::string(trim(line.substr(colon + 1))));
 }
 
 void HttpTransfer::finish(const CurlLibrary& curl, CURL* easy, CURLcode code) {
@@ -194,6 +228,7 @@ void HttpTransfer::finish(const CurlLibrary& curl, CURL* easy, CURLcode code) {
     return;
   }
   m_result.output.clear();
+  m_result.headers.clear();
   m_result.timed_out = code == CURLE_OPERATION_TIMEDOUT;
   m_result.error = describe_failure(curl, easy, code);
 }

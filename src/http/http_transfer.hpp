@@ -10,6 +10,7 @@
 #include "http/curl_library.hpp"
 
 #include <cstdint>
+#include <string_view>
 
 namespace luvsup::http {
 
@@ -44,12 +45,15 @@ public:
 private:
   static size_t on_body(char* data, size_t size, size_t count, void* self) noexcept;
   static size_t on_header(char* data, size_t size, size_t count, void* self) noexcept;
+  // Adds one response header line to the result (throws only on memory).
+  void keep_header(std::string_view line);
   std::string describe_failure(const CurlLibrary& curl, CURL* easy, CURLcode code) const;
   void stop_clock();
 
   uint64_t m_started_ns;
   double m_timeout;
   size_t m_max_body;
+  bool m_keep_headers;
   std::string m_body; // the request body: curl reads it in place
   const CurlLibrary* m_curl = nullptr;
   curl_slist* m_headers = nullptr;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <string_view>
 
 namespace luvsup::process {
@@ -73,6 +74,16 @@ std::variant<std::string, LaunchError> find_command(const std::string& argv0,
     rest.remove_prefix(colon + 1);
   }
   return LaunchError{denied ? EACCES : ENOENT, "exec " + argv0 + " (PATH=" + search_path + ")"};
+}
+
+std::string search_path_of(const EnvList& env) {
+  // execvp's fallback when neither the child nor luvsup has a PATH.
+  constexpr const char* k_default_path = "/usr/local/bin:/usr/bin:/bin";
+  const std::string* child_path = env.get("PATH");
+  const char* own_path = std::getenv("PATH");
+  return child_path != nullptr ? *child_path
+         : own_path != nullptr ? std::string(own_path)
+                               : std::string(k_default_path);
 }
 
 }  // namespace luvsup::process

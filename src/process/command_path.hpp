@@ -3,6 +3,7 @@
 // reported as a clear error instead of a child that exits 127.
 #pragma once
 
+#include "process/child_env.hpp"
 #include "process/launch_spec.hpp"
 
 #include <string>
@@ -19,5 +20,9 @@ namespace luvsup::process {
 std::variant<std::string, LaunchError> find_command(const std::string& argv0,
                                                     const std::string& search_path,
                                                     const std::string& cwd);
+
+// The PATH a child with environment `env` is searched in: its own PATH, else
+// luvsup's, else execvp's fallback "/usr/local/bin:/usr/bin:/bin".
+std::string search_path_of(const EnvList& env);
 
 }  // namespace luvsup::process

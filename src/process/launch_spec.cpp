@@ -6,15 +6,11 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cstring>
 
 namespace luvsup::process {
 
 namespace {
-
-// execvp's fallback when neither the child nor luvsup has a PATH.
-constexpr const char* k_default_path = "/usr/local/bin:/usr/bin:/bin";
 
 const char* errno_name(int err) {
   const char* name = strerrorname_np(err);  // glibc 2.32+
@@ -95,12 +91,7 @@ std::variant<LaunchSpec, LaunchError> prepare_launch(const core::ServiceSpec& sp
   // Last, so that the tag always tells which service a process belongs to.
   env.set(k_service_tag_var, ctx.tag);
 
-  const std::string* child_path = env.get("PATH");
-  const char* own_path = std::getenv("PATH");
-  std::string search = child_path != nullptr ? *child_path
-                       : own_path != nullptr ? std::string(own_path)
-                                             : std::string(k_default_path);
-  auto path = find_command(spec.argv.front(), search, spec.cwd);
+  auto path = find_command(spec.argv.front(), search_path_of(env), spec.cwd);
   if (auto* error = std::get_if<LaunchError>(&path)) {
     return *error;
   }

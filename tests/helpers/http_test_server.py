@@ -20,6 +20,9 @@ Endpoints (HTTP/1.1 with keep-alive, on the http and https listeners):
   /connections   200; the body is the number of connections accepted so far
   /held          200; the body is the number of connections the silent
                  listener has accepted
+  /webhook/NAME  200 "ok"; keeps the request's Content-Type and body under NAME
+  /received/NAME 200; the body is what /webhook/NAME last kept, as JSON
+                 {"content_type": ..., "body": ...} (404 before any)
 The silent listener accepts connections and never reads or writes.
 """
 import argparse
@@ -33,6 +36,7 @@ import threading
 connections = 0
 connections_lock = threading.Lock()
 held = []  # sockets of the silent listener, kept open
+received = {}  # what /webhook/NAME received, by NAME
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -90,6 +94,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(200, str(count).encode())
         elif path == "/held":
             self.reply(200, str(len(held)).encode())
+        elif path.startswith("/webhook/"):
+            received[path[len("/webhook/"):]] = {
+                "content_type": self.headers.get("Content-Type", ""),
+                "body": body.decode("utf-8", "replace"),
+            }
+            self.reply(200, b"ok")
+        elif path.startswith("/received/"):
+            kept = received.get(path[len("/received/"):])
+            if kept is None:
+                self.reply(404, b"nothing received")
+            else:
+                self.reply(200, json.dumps(kept).encode())
         else:
             self.reply(404, b"no such endpoint")
 
