@@ -5,6 +5,7 @@
 #include "app/reloader.hpp"
 #include "app/startup_watch.hpp"
 #include "app/stack_validation.hpp"
+#include "runbook/state_store.hpp"
 #include "app/stack_watcher.hpp"
 #include "app/uv_platform.hpp"
 #include "control/control_plane.hpp"
@@ -122,8 +123,11 @@ std::string control_socket(const cli::Options& options, const lua::StackDefiniti
 }  // namespace
 
 int run_command(const cli::Options& options) {
-  // What hooks reach; filled in once the session exists, before any hook runs.
+  // What hooks reach; filled in once the session exists, before any hook
+  // runs. state.set values live as long as luvsup, across reloads.
+  runbook::StateStore state_store;
   runbook::Environment environment;
+  environment.state = &state_store;
   auto checked = load_and_order(options.stack_file, &environment);
   if (auto* error = std::get_if<std::string>(&checked)) {
     fmt::print(stderr, "{}\n", *error);
@@ -195,6 +199,8 @@ int run_command(const cli::Options& options) {
     environment.platform = &session.platform;
     environment.loop = &loop;
     environment.services = &supervisor.control();
+    environment.commands = &session.platform.commands();
+    environment.http = &session.platform.http();
     session.platform.on_readiness([&](const std::string& name, const readiness::Signal& signal) {
       route_readiness(supervisor, name, signal);
     });

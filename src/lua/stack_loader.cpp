@@ -8,6 +8,7 @@
 #include "lua/lua_restart_policy.hpp"
 #include "lua/lua_script_probe.hpp"
 #include "lua/lua_service_hooks.hpp"
+#include "runbook/helpers_api.hpp"
 #include "runbook/runtime_api.hpp"
 #include "lua/table_read.hpp"
 
@@ -314,6 +315,7 @@ std::variant<StackDefinition, LoadError> load_stack(const std::string& path,
           lua_setfield(L, -2, "path");  // stack: package
           lua_pop(L, 1);
           runbook::open_runtime(L);
+          runbook::open_helpers(L);
           run_dsl(L, path, data_dir, out);
         },
         k_load_budget);

@@ -58,6 +58,8 @@ public:
   std::unique_ptr<core::Timer> make_timer() override { return std::make_unique<LoopTimer>(m_loop); }
   core::SpawnOutcome spawn(const core::ServiceSpec&) override { return {-1, "not in this test"}; }
   void signal_service(const core::ServiceSpec&, pid_t, pid_t, int) override {}
+  void send_signal(const core::ServiceSpec&, pid_t, pid_t, int) override {}
+  std::optional<std::string> service_of_process(pid_t) const override { return std::nullopt; }
   bool service_alive(const core::ServiceSpec&, pid_t, pid_t) override { return false; }
   void service_gone(const core::ServiceSpec&) override {}
   void service_removed(const core::ServiceSpec&) override {}
