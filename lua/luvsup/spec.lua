@@ -9,6 +9,7 @@ local util = require "luvsup.util"
 local backoff = require "luvsup.backoff"
 local envfile = require "luvsup.envfile"
 local health = require "luvsup.health"
+local tasks = require "luvsup.tasks"
 
 local M = {}
 
@@ -17,7 +18,7 @@ local M = {}
 M.schema = {
   service = { "cmd", "cwd", "env", "env_file", "user", "group", "umask", "limits", "stdin",
     "success_codes", "depends_on", "restart", "stop", "log", "autostart", "oneshot", "health", "ready",
-    "watchdog", "start_timeout", "on_unhealthy" },
+    "watchdog", "start_timeout", "on_unhealthy", "every", "cron", "watch" },
   stack = { "name", "logs", "state_dir", "control", "defaults" },
   log = { "file", "stderr", "max_size", "keep", "max_line", "stall_timeout" },
   stop = { "signal", "timeout" },
@@ -27,6 +28,7 @@ M.schema = {
   conditions = { "started", "healthy", "completed" },
   ready = { "log", "notify", "fd" },
   health = {},  -- filled below from lua/luvsup/health.lua
+  task = tasks.task_keys,
 }
 
 -- The keys of health probes: the schedule of the top-level probe, then the
@@ -59,6 +61,7 @@ M.aliases = {
   start_wait = "start_timeout", on_health_failure = "on_unhealthy", unhealthy = "on_unhealthy",
   exit_codes = "success_codes", ok_codes = "success_codes", username = "user", uid = "user", gid = "group",
 }
+for k, v in pairs(tasks.service_aliases) do M.aliases[k] = v end
 
 local function set_of(list)
   local s = {}
@@ -437,5 +440,8 @@ function M.on_unhealthy(v, c)
   end
   return v
 end
+
+-- every, cron and watch are checked by lua/luvsup/tasks.lua.
+M.every, M.cron, M.watch = tasks.every, tasks.cron, tasks.watch
 
 return M

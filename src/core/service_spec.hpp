@@ -86,6 +86,11 @@ struct ServiceSpec {
   std::optional<HealthSpec> health;             // the health check, when it has one
   std::shared_ptr<UnhealthyHook> on_unhealthy;  // null: unhealthy restarts it
   double start_timeout = 60.0;  // seconds it waits for its dependencies before it is blocked
+  // A scheduled oneshot's schedule ("every 1h", "cron '0 3 * * *'"; "" = none)
+  // and the files it watches: the task runner and the file watches act on
+  // them (app/task_glue.cpp), the supervisor only reports their changes.
+  std::string schedule;
+  std::vector<std::string> watch;
 
   std::shared_ptr<RestartPolicy> restart;  // never null once loaded
   // A hash of the restart policy's Lua value (its data, code and upvalues,

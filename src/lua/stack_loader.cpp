@@ -113,6 +113,7 @@ struct Refs {
 struct LoadOutput {
   StackDefinition def;
   std::vector<Refs> refs;
+  TaskReadout tasks;
   std::string error;  // the DSL's validation message, when it returned one
 };
 
@@ -206,6 +207,7 @@ void run_dsl(lua_State* L, const std::string& given, const std::string& data_dir
     lua_getfield(L, -1, "on_unhealthy");  // stack: ..., svc, hook (nil: LUA_REFNIL)
     out.refs.back().on_unhealthy = luaL_ref(L, LUA_REGISTRYINDEX);
   });
+  read_tasks(L, -1, out.tasks);
 }
 
 }  // namespace
@@ -291,6 +293,9 @@ std::variant<StackDefinition, LoadError> load_stack(const std::string& path) {
     refs.push_back({LuaRef(state, r.decide), LuaRef(state, r.policy), LuaRef(state, r.judge),
                     LuaRef(state, r.health), LuaRef(state, r.on_unhealthy)});
   }
+  out.def.tasks = adopt_tasks(out.def.lua, out.tasks);
+  out.def.watches = std::move(out.tasks.watches);
+  mark_services(out.def.services, out.def.tasks, out.def.watches);
   if (error) {
     return LoadError{*error};
   }

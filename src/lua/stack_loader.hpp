@@ -9,6 +9,8 @@
 
 #include "core/service_spec.hpp"
 #include "lua/lua_state.hpp"
+#include "lua/task_reader.hpp"
+#include "runbook/task_spec.hpp"
 
 #include <memory>
 #include <string>
@@ -28,6 +30,10 @@ struct StackDefinition {
   // The stack file, every Lua module it required from its own directory or
   // luvsup's data directory, and every env_file: what a reload watcher watches.
   std::vector<std::string> loaded_files;
+  // Stack-level tasks and scheduled oneshot services (lua/task_reader.hpp),
+  // and the services' file watches.
+  std::vector<runbook::TaskSpec> tasks;
+  std::vector<ServiceWatch> watches;
   std::shared_ptr<LuaState> lua;  // keeps the state alive while specs reference it
 };
 
