@@ -114,6 +114,9 @@ ReloadOutcome Reloader::load_and_apply(std::string_view trigger, bool log_failur
   const core::ReloadPlan plan = core::plan_reload(m_supervisor.specs(), next_view);
   std::string line = m_supervisor.apply_reload(plan, std::move(next));
   spdlog::info("{}", line);
+  if (m_on_applied) {
+    m_on_applied(definition);
+  }
 
   // Hash a file the new stack loaded for the first time now; the others as
   // they were before loading, so a save during the load still counts.
