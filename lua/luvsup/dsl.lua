@@ -74,6 +74,9 @@ M.schema = spec.schema
 ---@field watchdog? Duration WATCHDOG=1 expected this often (needs ready = { notify = true })
 ---@field start_timeout? Duration how long it waits for its dependencies before it is blocked (default 60)
 ---@field on_unhealthy? fun(svc: table, result: table): "restart"|"wait"|nil what unhealthy does (default restart)
+---@field every? Duration a oneshot started once per period (not with the stack unless autostart is set)
+---@field cron? string a oneshot started at the times of a cron expression
+---@field watch? string|string[] files whose change runs on_change(svc, path)
 
 ---The table given to `stack { ... }`.
 ---@class StackDef
