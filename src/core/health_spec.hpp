@@ -12,6 +12,7 @@
 
 #include "core/health_status.hpp"
 #include "core/restart_policy.hpp"
+#include "core/service_hooks.hpp"
 #include "health/probe.hpp"
 
 #include <memory>
@@ -77,9 +78,6 @@ struct HealthSpec {
   int success_threshold = 1;
   std::shared_ptr<HealthPolicy> policy; // never null once loaded
 };
-
-// What the on_unhealthy hook asks for.
-enum class UnhealthyAction { restart, wait };
 
 // The on_unhealthy hook (implemented by lua::LuaUnhealthyHook). Never throws:
 // a hook that fails is logged and yields the default, restart.

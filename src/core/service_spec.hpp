@@ -9,10 +9,12 @@
 
 #include "core/health_spec.hpp"
 #include "core/restart_policy.hpp"
+#include "core/service_hooks.hpp"
 
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -91,6 +93,7 @@ struct ServiceSpec {
   // them (app/task_glue.cpp), the supervisor only reports their changes.
   std::string schedule;
   std::vector<std::string> watch;
+  std::shared_ptr<ServiceHooks> hooks;  // null: no hooks
 
   std::shared_ptr<RestartPolicy> restart;  // never null once loaded
   // A hash of the restart policy's Lua value (its data, code and upvalues,
@@ -99,6 +102,8 @@ struct ServiceSpec {
   uint64_t restart_fingerprint = 0;
   uint64_t health_fingerprint = 0;        // the same for the `health` value
   uint64_t on_unhealthy_fingerprint = 0;  // and for the on_unhealthy hook
+  std::array<uint64_t, k_hook_kinds> hook_fingerprints{};  // and for each hook, by HookKind
+  double hook_timeout = 5.0;  // seconds before_start, on_exit, after_stop and on_unhealthy may take
 };
 
 }  // namespace luvsup::core

@@ -1,5 +1,6 @@
 #include "lua/lua_health_policy.hpp"
 
+#include "lua/probe_result.hpp"
 #include "lua/table_read.hpp"
 
 extern "C" {
@@ -14,29 +15,12 @@ namespace luvsup::lua {
 
 namespace {
 
-// stack: ... -> ..., result. May raise.
-void push_result(lua_State* L, const health::ProbeResult& r) {
-  lua_createtable(L, 0, 6);
-  lua_pushboolean(L, r.ok);
-  lua_setfield(L, -2, "ok");
-  lua_pushinteger(L, r.status);
-  lua_setfield(L, -2, "status");
-  lua_pushnumber(L, r.latency);
-  lua_setfield(L, -2, "latency");
-  lua_pushlstring(L, r.error.data(), r.error.size());
-  lua_setfield(L, -2, "error");
-  lua_pushlstring(L, r.output.data(), r.output.size());
-  lua_setfield(L, -2, "output");
-  lua_pushboolean(L, r.timed_out);
-  lua_setfield(L, -2, "timed_out");
-}
-
 // stack: ... -> ..., results (a list by leaf number). May raise.
 void push_results(lua_State* L, const std::vector<health::ProbeResult>& results) {
   lua_createtable(L, static_cast<int>(results.size()), 0);
   lua_Integer i = 0;
   for (const auto& r : results) {
-    push_result(L, r);
+    push_probe_result(L, r);
     lua_rawseti(L, -2, ++i);
   }
 }
@@ -171,7 +155,7 @@ core::UnhealthyAction LuaUnhealthyHook::decide(const core::ServiceView& service,
         lua_setfield(L, -2, "oneshot");
         lua_pushinteger(L, service.restarts);
         lua_setfield(L, -2, "restarts"); // stack: hook, svc
-        push_result(L, health.last);     // stack: hook, svc, result
+        push_probe_result(L, health.last);     // stack: hook, svc, result
         lua_pushinteger(L, health.counters.failures);
         lua_setfield(L, -2, "failures");
         lua_pushlstring(L, health.reason.data(), health.reason.size());

@@ -8,9 +8,12 @@
 #pragma once
 
 #include "core/service_spec.hpp"
+#include "lua/lua_ref.hpp"
 #include "lua/lua_state.hpp"
 #include "lua/task_reader.hpp"
 #include "runbook/task_spec.hpp"
+#include "runbook/environment.hpp"
+#include "runbook/scheduler.hpp"
 
 #include <memory>
 #include <string>
@@ -35,6 +38,9 @@ struct StackDefinition {
   std::vector<runbook::TaskSpec> tasks;
   std::vector<ServiceWatch> watches;
   std::shared_ptr<LuaState> lua;  // keeps the state alive while specs reference it
+  // Runs the state's hooks and tasks; declared after `lua`, so it goes first.
+  std::shared_ptr<runbook::Scheduler> scheduler;
+  LuaRef on_reload;  // stack { on_reload = function(plan) }, or invalid
 };
 
 struct LoadError {
@@ -43,8 +49,11 @@ struct LoadError {
   std::string message;
 };
 
-// Loads and validates the stack file at `path`. Never throws.
-std::variant<StackDefinition, LoadError> load_stack(const std::string& path);
+// Loads and validates the stack file at `path`. Hooks and tasks of the
+// stack reach the supervisor through `environment` (null: nothing, as for
+// `luvsup check`). Never throws.
+std::variant<StackDefinition, LoadError> load_stack(const std::string& path,
+                                                    runbook::Environment* environment = nullptr);
 
 // The signal number of a name without "SIG" ("TERM"), or 0 when unknown.
 int signal_number(const std::string& name);

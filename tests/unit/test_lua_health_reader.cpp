@@ -103,7 +103,7 @@ TEST_CASE("health references are released with the specs") {
   TempDir dir;
   auto def = load(
       dir, "service 'a' { cmd = 'x', health = health.tcp(1), on_unhealthy = function() end }\n");
-  CHECK(def.lua->live_refs() == 5); // decide, policy, judge, health table, hook
+  CHECK(def.lua->live_refs() == 6); // decide, policy, judge, health table, hook (twice: the unhealthy hook and the hooks table)
   def.services.clear();
   CHECK(def.lua->live_refs() == 0);
 }
