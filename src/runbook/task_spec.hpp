@@ -16,6 +16,8 @@ extern "C" {
 
 namespace luvsup::runbook {
 
+class Scheduler;
+
 // When a task runs.
 class TaskSchedule {
 public:
@@ -46,6 +48,9 @@ struct TaskSpec {
   int source_line = 0;
   std::shared_ptr<const TaskSchedule> schedule;
   std::shared_ptr<const TaskFunction> function;  // Kind::function only
+  // The scheduler of the function's Lua state (set by app::StackTasks);
+  // declared after `function`, whose state must outlive it.
+  std::shared_ptr<Scheduler> scheduler;
 
   // "task backup" or the service's name: how the log names it.
   [[nodiscard]] std::string label() const { return kind == Kind::function ? "task " + name : name; }
