@@ -3,6 +3,7 @@ again, a run due while the previous one goes is skipped, a scheduled oneshot
 is started on schedule, failures and timeouts are logged and the schedule goes
 on, and a reload keeps, re-arms or cancels tasks."""
 import os
+import re
 
 from harness import check
 
@@ -16,12 +17,13 @@ def save(t, text, name="stack.lua"):
 
 
 def test_a_task_every_second_runs_repeatedly(t):
-    t.stack('task "tick" { every = "1s", run = function(task) log.info("tick from " .. task.name) end }\n'
+    t.stack('task "tick" { every = "1s", run = function(task) log.info("tick from " .. task.name .. " in " .. task.dir) end }\n'
             'service "idle" { cmd = { "sleep", "1000" } }\n')
     run = t.run()
     run.wait_log(r"task tick: every 1s, next run at \d\d:\d\d:\d\d")
     run.wait_log(r"task tick: finished in", count=3)
-    check(run.count(r"tick from tick") >= 3, "the task's own log lines are in luvsup's log")
+    check(run.count(rf"tick from tick in {re.escape(os.path.realpath(t.path))}\n") >= 3,
+          "the task gets its name and the stack's directory, and its log lines are in luvsup's log")
     check(run.count(r"skipped this run") == 0, "a quick task is never skipped")
     check(run.stop() == 0, "clean shutdown")
 
