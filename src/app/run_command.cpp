@@ -197,6 +197,7 @@ int run_command(const cli::Options& options) {
     auto& supervisor = session.supervisor;
     environment.platform = &session.platform;
     environment.loop = &loop;
+    environment.services = &supervisor.control();
     session.platform.on_readiness([&](const std::string& name, const readiness::Signal& signal) {
       route_readiness(supervisor, name, signal);
     });

@@ -44,8 +44,8 @@ constexpr KeyRule k_key_rules[] = {
     {"health", K::live, &member_differs<&S::health_fingerprint>},
     {"on_unhealthy", K::live, &member_differs<&S::on_unhealthy_fingerprint>},
     {"start_timeout", K::live, &member_differs<&S::start_timeout>},
-    // Hooks apply live: a hook in flight finishes as it started (issue 4's
-    // rules), the next one runs the new function.
+    // Hooks apply live: a hook in flight finishes, but an outcome of the old
+    // definition is dropped (Service::replace_spec); the next call runs the new function.
     {"before_start", K::live, &hook_differs<HookKind::before_start>},
     {"on_start", K::live, &hook_differs<HookKind::on_start>},
     {"on_ready", K::live, &hook_differs<HookKind::on_ready>},

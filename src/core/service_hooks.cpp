@@ -14,7 +14,7 @@ std::string_view to_string(HookKind kind) {
   case HookKind::after_stop: return "after_stop";
   case HookKind::on_change: return "on_change";
   }
-  return "?";
+  return "unknown";
 }
 
 }  // namespace luvsup::core

@@ -86,14 +86,15 @@ struct ServiceSpec {
   ReadySpec ready;
   double watchdog = 0;       // seconds between WATCHDOG=1 messages; 0 = none (needs ready.notify)
   std::optional<HealthSpec> health;             // the health check, when it has one
-  std::shared_ptr<UnhealthyHook> on_unhealthy;  // null: unhealthy restarts it
+  // Its hooks (before_start, on_exit, on_unhealthy, ...), null when it has
+  // none: then unhealthy restarts it.
+  std::shared_ptr<ServiceHooks> hooks;
   double start_timeout = 60.0;  // seconds it waits for its dependencies before it is blocked
   // A scheduled oneshot's schedule ("every 1h", "cron '0 3 * * *'"; "" = none)
-  // and the files it watches: the task runner and the file watches act on
-  // them (app/task_glue.cpp), the supervisor only reports their changes.
+  // and the files it watches: app::StackTasks acts on them, the supervisor
+  // only reports their changes.
   std::string schedule;
   std::vector<std::string> watch;
-  std::shared_ptr<ServiceHooks> hooks;  // null: no hooks
 
   std::shared_ptr<RestartPolicy> restart;  // never null once loaded
   // A hash of the restart policy's Lua value (its data, code and upvalues,

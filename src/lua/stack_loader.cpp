@@ -109,7 +109,6 @@ struct Refs {
   int policy = LUA_NOREF;
   int judge = LUA_NOREF;         // health.judge, when the service has a health check
   int health = LUA_NOREF;        // its normalised health table
-  int on_unhealthy = LUA_NOREF;  // its on_unhealthy hook
   std::array<int, core::k_hook_kinds> hooks;  // by HookKind (LUA_REFNIL: none)
 
   Refs() { hooks.fill(LUA_NOREF); }
@@ -211,8 +210,6 @@ void run_dsl(lua_State* L, const std::string& given, const std::string& data_dir
       lua_getfield(L, -1, "health");  // stack: ..., svc, health
       out.refs.back().health = luaL_ref(L, LUA_REGISTRYINDEX);
     }
-    lua_getfield(L, -1, "on_unhealthy");  // stack: ..., svc, hook (nil: LUA_REFNIL)
-    out.refs.back().on_unhealthy = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushvalue(L, fingerprint);  // stack: ..., svc, fingerprint
     for (size_t k = 0; k < core::k_hook_kinds; ++k) {
       const std::string key(core::to_string(static_cast<core::HookKind>(k)));
@@ -306,14 +303,14 @@ std::variant<StackDefinition, LoadError> load_stack(const std::string& path,
   }
   // Adopt every reference made, so that none leaks whatever happened.
   struct Owned {
-    LuaRef decide, policy, judge, health, on_unhealthy;
+    LuaRef decide, policy, judge, health;
     LuaServiceHooks::Functions hooks;
   };
   std::vector<Owned> refs;
   refs.reserve(out.refs.size());
   for (const Refs& r : out.refs) {
     refs.push_back({LuaRef(state, r.decide), LuaRef(state, r.policy), LuaRef(state, r.judge),
-                    LuaRef(state, r.health), LuaRef(state, r.on_unhealthy), {}});
+                    LuaRef(state, r.health), {}});
     for (size_t k = 0; k < r.hooks.size(); ++k) {
       refs.back().hooks[k] = LuaRef(state, r.hooks[k]);
     }
@@ -342,9 +339,6 @@ std::variant<StackDefinition, LoadError> load_stack(const std::string& path,
       spec.health->policy = std::make_shared<LuaHealthPolicy>(out.def.lua, std::move(refs[i].judge),
                                                               std::move(refs[i].health), spec.name,
                                                               spec.health->interval);
-    }
-    if (refs[i].on_unhealthy.valid()) {
-      spec.on_unhealthy = std::make_shared<LuaUnhealthyHook>(out.def.lua, std::move(refs[i].on_unhealthy), spec.name);
     }
   }
   return std::move(out.def);
