@@ -56,3 +56,19 @@ def test_a_watched_file_of_a_service_that_is_not_running_runs_no_hook(t):
     run.wait_log(r"web: not running \(stopped\); on_change does not run for .*app\.conf")
     check(run.count(r"on_change for") == 0, "the hook did not run")
     check(run.stop() == 0, "clean shutdown")
+
+
+def test_on_change_can_reload_the_service_with_sighup(t):
+    t.write("conf/app.conf", "v1\n")
+    t.stack('''service "web" {
+  cmd = [[trap 'echo reloading' HUP; echo ready; while :; do sleep 0.1; done]],
+  watch = "conf/app.conf",
+  on_change = function(svc, path) svc:signal("HUP") end,
+}
+''')
+    run = t.run()
+    t.wait_file("logs/web.log", lambda s: "ready" in s)
+    save(t, "conf/app.conf", "v2\n")
+    t.wait_file("logs/web.log", lambda s: "reloading" in s)
+    check(run.count(r"web: started \(pid") == 1, "reloaded in place, not restarted")
+    check(run.stop() == 0, "clean shutdown")
