@@ -20,13 +20,14 @@ PKGS      := lua5.4 libuv spdlog fmt
 # Debian packages the build and the tests need; installed by `make deps` and
 # `make test-deps` only when pkg-config, the headers or the commands say they
 # are missing. TEST_SERVER_DEBS are the servers of the recipe tests
-# (tests/integration/test_recipes_servers.py): they use their own ports and
+# (tests/integration/test_recipes_servers.py; sqlite3 for the SQLite
+# maintenance tasks): they use their own ports and
 # directories, so system instances the packages may start do not matter, and
 # a server that cannot be installed skips its tests instead of failing.
 BUILD_DEBS := pkg-config g++ make liblua5.4-dev libuv1-dev libspdlog-dev libfmt-dev doctest-dev \
               nlohmann-json3-dev libcurl4-openssl-dev
 TEST_DEBS  := python3 mandoc procps
-TEST_SERVER_DEBS := redis-server nginx postgresql uvicorn gunicorn
+TEST_SERVER_DEBS := redis-server nginx postgresql uvicorn gunicorn sqlite3
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -82,6 +83,7 @@ test-deps: deps
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || servers="$$servers postgresql"; \
 	command -v uvicorn >/dev/null || servers="$$servers uvicorn"; \
 	command -v gunicorn >/dev/null || servers="$$servers gunicorn"; \
+	command -v sqlite3 >/dev/null || servers="$$servers sqlite3"; \
 	if [ -n "$$servers" ]; then \
 	  echo "luvsup: installing the servers the recipe tests run:$$servers"; \
 	  { $(SUDO) apt-get update -qq && \

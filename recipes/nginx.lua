@@ -10,8 +10,10 @@
 ---
 --- The generated nginx.conf is written into `prefix` at each start, with the
 --- pid file, the error and access logs (logs/) and the temporary files (tmp/)
---- under the prefix too. Reloading on a configuration change (SIGHUP) waits
---- for the runbook hooks (svc:signal): until then a change takes a restart.
+--- under the prefix too. With `conf`, luvsup watches that file: when it
+--- changes, the `on_change` runbook checks it with `nginx -t` and reloads
+--- nginx with SIGHUP when it is valid, or logs nginx's complaint and keeps
+--- the running configuration.
 ---
 --- The returned table is an ordinary service definition: add or override any
 --- key before passing it on.
@@ -105,6 +107,32 @@ local function generated_conf(o)
   return table.concat(head, "\n"), table.concat(tail, "\n")
 end
 
+-- The on_change runbook: `nginx -t` on the changed configuration, then
+-- SIGHUP (nginx re-reads it and replaces its workers gracefully) when valid.
+-- Relative paths are the service's: nginx -t runs in the running master's
+-- working directory.
+local function reload_on_change(prefix)
+  return function(svc, path)
+    if not svc.pid or svc.pid <= 0 then
+      log.info(path .. " changed; nginx is not running, so the new configuration applies at its next start")
+      return
+    end
+    local cwd = exec { "readlink", "/proc/" .. svc.pid .. "/cwd", timeout = 5 }
+    local dir = cwd and cwd.code == 0 and cwd.stdout:gsub("\n$", "") or nil
+    local r, err = exec { "nginx", "-t", "-q", "-p", prefix .. "/", "-c", path, "-g", "daemon off;",
+      cwd = dir, timeout = 30 }
+    if not r then
+      log.error("cannot check " .. path .. ": " .. tostring(err))
+    elseif r.code ~= 0 then
+      log.error(string.format("nginx -t rejected %s; keeping the running configuration: %s", path,
+        (r.stderr:gsub("%s+$", ""))))
+    else
+      log.info(path .. " is valid (nginx -t); reloading nginx (SIGHUP)")
+      svc:signal("HUP")
+    end
+  end
+end
+
 ---@param opts NginxOptions
 ---@return table service definition for `service "name" (...)`
 return function(opts)
@@ -146,5 +174,7 @@ return function(opts)
     },
     -- SIGQUIT: finish the requests in flight, then exit.
     stop = { signal = "QUIT", timeout = 15 },
+    watch = c.conf and { c.conf } or nil,
+    on_change = c.conf and reload_on_change(c.prefix) or nil,
   }
 end

@@ -205,6 +205,14 @@ function Options:raw(key)
   return self.opts[key]
 end
 
+---The directory of the stack file being loaded: luvsup puts it first on
+---package.path (lua/data_dir.cpp). Recipes resolve the relative paths their
+---hooks use against it, since a hook runs in luvsup's own directory.
+---@return string|nil
+function M.stack_dir()
+  return package.path:match("^(/[^;]-)/%?%.lua;")
+end
+
 ---Whether `address` is an IPv4 address other than 0.0.0.0 (a probe can
 ---reach the service there); otherwise probes use 127.0.0.1.
 ---@param address string

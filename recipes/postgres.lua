@@ -1,5 +1,5 @@
---- PostgreSQL: `initdb` into the data directory on the first start, then the
---- server in the foreground, probed with `pg_isready`, stopped with a fast
+--- PostgreSQL: `initdb` into the data directory on the first start (a
+--- before_start runbook), then the server in the foreground, probed with `pg_isready`, stopped with a fast
 --- shutdown (SIGINT).
 ---
 --- ```lua
@@ -30,6 +30,7 @@
 ---@field env? table           extra environment
 
 local health = require "luvsup.health"
+local util = require "luvsup.util"
 local options = require "recipes.options"
 
 local k_options = { "port", "data", "user", "host", "socket_dir", "superuser", "initdb_args", "settings",
@@ -39,33 +40,69 @@ local k_options = { "port", "data", "user", "host", "socket_dir", "superuser", "
 local k_debian_bin = "/usr/lib/postgresql/*/bin"
 local k_oldest, k_newest = 9, 40
 
--- Run by /bin/sh with the arguments: bin data sockets port host superuser
--- initdb_args, then the server's own arguments. Relative paths are made
--- absolute against the working directory (the server changes into its data
--- directory, and the socket directory must name one place for the probe).
+-- Run by /bin/sh with the arguments: bin data sockets port host, then the
+-- server's own arguments. The data directory was initialised by the
+-- before_start runbook; the checks here catch a directory changed since.
 local k_launch = [[
-bin=$1 data=$2 sockets=$3 port=$4 host=$5 superuser=$6 initdb_args=$7
-shift 7
-case $data in /*) ;; *) data=$PWD/$data ;; esac
-case $sockets in /*) ;; *) sockets=$PWD/$sockets ;; esac
-me=$(id -un)
+bin=$1 data=$2 sockets=$3 port=$4 host=$5
+shift 5
 if [ "$(id -u)" = 0 ]; then
   echo "postgres recipe: PostgreSQL refuses to run as root: set 'user' to an unprivileged user" >&2
   exit 78
 fi
-if [ ! -s "$data/PG_VERSION" ]; then
-  if ! mkdir -p -- "$data" 2>/dev/null || [ ! -O "$data" ]; then
-    echo "postgres recipe: the data directory $data must be owned by $me" \
-      "(mkdir -p $data && chown $me $data)" >&2
-    exit 78
-  fi
-  echo "postgres recipe: initialising $data"
-  "$bin/initdb" -D "$data" -U "$superuser" --auth=trust -E UTF8 --no-locale --no-instructions \
-    $initdb_args || exit
-fi
 mkdir -p -- "$sockets" || exit
 exec "$bin/postgres" -D "$data" -p "$port" -k "$sockets" -h "$host" "$@"
 ]]
+
+-- Run by /bin/sh as the server's user, with: bin data superuser initdb_args.
+-- Exits 78 with the fix when the data directory is not the user's.
+local k_initdb = [[
+bin=$1 data=$2 superuser=$3 initdb_args=$4
+me=$(id -un)
+if ! mkdir -p -- "$data" 2>/dev/null || [ ! -O "$data" ]; then
+  echo "the data directory $data must be owned by $me (mkdir -p $data && chown $me $data)" >&2
+  exit 78
+fi
+exec "$bin/initdb" -D "$data" -U "$superuser" --auth=trust -E UTF8 --no-locale --no-instructions $initdb_args
+]]
+
+local function nonempty(path)
+  local f = io.open(path, "r")
+  if not f then return false end
+  local size = f:seek("end")
+  f:close()
+  return size ~= nil and size > 0
+end
+
+-- The before_start runbook: initdb into an empty data directory, as the
+-- server's user (PostgreSQL refuses root); refuses the start with the fix
+-- when that cannot work.
+local function initdb_first(bin, data, user, superuser, initdb_args)
+  return function(svc)
+    if nonempty(data .. "/PG_VERSION") then return true end
+    local id = exec { "id", "-u", timeout = 5 }
+    local root = id and id.code == 0 and id.stdout:match("^0%s*$") ~= nil
+    if root and not user then
+      return false, "PostgreSQL refuses to run as root: set 'user' to an unprivileged user"
+    end
+    -- In "/": luvsup's own directory may be closed to the server's user.
+    local argv = { "/bin/sh", "-c", k_initdb, "postgres-initdb", bin, data, superuser, initdb_args }
+    if root then
+      argv = { "runuser", "-u", user, "--", table.unpack(argv) }
+    end
+    argv.timeout, argv.cwd = 300, "/"
+    log.info("postgres recipe: initialising " .. data)
+    local r, err = exec(argv)
+    if not r then return false, "cannot run initdb: " .. tostring(err) end
+    if r.timed_out then return false, "initdb did not finish within 300s" end
+    if r.code ~= 0 then
+      local said = (r.stderr ~= "" and r.stderr or r.stdout):gsub("%s+$", "")
+      return false, r.code == 78 and said or ("initdb failed: " .. said)
+    end
+    log.info("postgres recipe: initialised " .. data .. " for " .. svc.name)
+    return true
+  end
+end
 
 -- The probe: pg_isready on the socket ("$0" is the socket directory), as
 -- the superuser (the server logs a connection as an unknown role).
@@ -132,8 +169,11 @@ return function(opts)
       opts.bin_dir == nil and " or PATH" or ""), 2)
   end
 
-  local cmd = { "/bin/sh", "-c", k_launch, "postgres-recipe", bin, data, sockets, tostring(port), host, superuser,
-    table.concat(initdb_args, " ") }
+  -- The hook runs in luvsup's directory and the server changes into its data
+  -- directory: both get absolute paths, relative ones being the stack file's.
+  local base = options.stack_dir()
+  if base then data, sockets = util.resolve(base, data), util.resolve(base, sockets) end
+  local cmd = { "/bin/sh", "-c", k_launch, "postgres-recipe", bin, data, sockets, tostring(port), host }
   for _, kv in ipairs(settings) do
     cmd[#cmd + 1] = "-c"
     cmd[#cmd + 1] = kv[1] .. "=" .. kv[2]
@@ -152,5 +192,8 @@ return function(opts)
     },
     -- SIGINT is PostgreSQL's fast shutdown: roll back the sessions, checkpoint, exit.
     stop = { signal = "INT", timeout = 60 },
+    before_start = initdb_first(bin, data, user, superuser, table.concat(initdb_args, " ")),
+    -- initdb takes a while on a busy machine; the start waits for it.
+    hook_timeout = 300,
   }
 end

@@ -12,6 +12,7 @@
 local util = require "luvsup.util"
 local spec = require "luvsup.spec"
 local backoff = require "luvsup.backoff"
+local tasks = require "luvsup.tasks"
 
 local M = {}
 
@@ -82,6 +83,9 @@ M.schema = spec.schema
 ---@field after_stop? fun(svc: table) after it stopped; the stop waits for it
 ---@field on_change? fun(svc: table, path: string) when a file of its `watch` list changes
 ---@field hook_timeout? Duration how long before_start, on_exit and after_stop may hold it up (default 5)
+---@field every? Duration a oneshot started once per period (not with the stack unless autostart is set)
+---@field cron? string a oneshot started at the times of a cron expression
+---@field watch? string|string[] files whose change runs on_change(svc, path)
 
 ---The table given to `stack { ... }`.
 ---@class StackDef
@@ -110,7 +114,7 @@ function Loader:key_line(from, key)
   local quoted = "%[%s*[\"']" .. key:gsub("%p", "%%%0") .. "[\"']%s*%]%s*=%f[^=]"
   for i = from, #self.lines do
     local line = self.lines[i]
-    if i > from and line:match("^%s*service%s*[%(\"'%[]") then break end
+    if i > from and (line:match("^%s*service%s*[%(\"'%[]") or line:match("^%s*task%s*[%(\"'%[]")) then break end
     if line:find(pat) or line:find(quoted) then return i end
   end
   return from
@@ -266,6 +270,7 @@ function Loader:check_service(entry)
   out.watchdog = out.watchdog or 0.0
   out.start_timeout = out.start_timeout or 60.0
   out.restart = out.restart or (out.oneshot and backoff.oneshot_default() or backoff.named("always"))
+  tasks.finish_service(out, body, c)
   return out, c
 end
 
@@ -300,6 +305,7 @@ function Loader:finish()
     name = self.name, file = self.path, dir = self.dir, log_dir = self.log_dir,
     state_dir = self.state_dir, control = self.control, services = services, loaded_files = files,
     on_reload = def.on_reload,
+    tasks = tasks.check_all(self),
   }
 end
 
@@ -335,6 +341,10 @@ function M.load(opts)
     stack = function(def)
       local line = debug.getinfo(2, "l").currentline or 0
       self:stack(def, line)
+    end,
+    task = function(name)
+      local line = debug.getinfo(2, "l").currentline or 0
+      return tasks.declare(self, name, line)
     end,
   }, { __index = _G })
   local chunk, lerr = load(source, "@" .. opts.file, "t", env)

@@ -9,6 +9,7 @@ local util = require "luvsup.util"
 local backoff = require "luvsup.backoff"
 local envfile = require "luvsup.envfile"
 local health = require "luvsup.health"
+local tasks = require "luvsup.tasks"
 
 local M = {}
 
@@ -18,7 +19,7 @@ M.schema = {
   service = { "cmd", "cwd", "env", "env_file", "user", "group", "umask", "limits", "stdin",
     "success_codes", "depends_on", "restart", "stop", "log", "autostart", "oneshot", "health", "ready",
     "watchdog", "start_timeout", "on_unhealthy", "before_start", "on_start", "on_ready", "on_exit",
-    "on_crash_loop", "on_fatal", "after_stop", "on_change", "hook_timeout" },
+    "on_crash_loop", "on_fatal", "after_stop", "on_change", "hook_timeout", "every", "cron", "watch" },
   stack = { "name", "logs", "state_dir", "control", "defaults", "on_reload" },
   log = { "file", "stderr", "max_size", "keep", "max_line", "stall_timeout" },
   stop = { "signal", "timeout" },
@@ -28,6 +29,7 @@ M.schema = {
   conditions = { "started", "healthy", "completed" },
   ready = { "log", "notify", "fd" },
   health = {},  -- filled below from lua/luvsup/health.lua
+  task = tasks.task_keys,
 }
 
 -- The keys of health probes: the schedule of the top-level probe, then the
@@ -64,6 +66,7 @@ M.aliases = {
   on_failed = "on_fatal", on_failure = "on_fatal", hooks_timeout = "hook_timeout",
   exit_codes = "success_codes", ok_codes = "success_codes", username = "user", uid = "user", gid = "group",
 }
+for k, v in pairs(tasks.service_aliases) do M.aliases[k] = v end
 
 local function set_of(list)
   local s = {}
@@ -464,5 +467,8 @@ function M.hook_timeout(v, c)
   if d <= 0 then c:fail("must be above 0") end
   return d
 end
+
+-- every, cron and watch are checked by lua/luvsup/tasks.lua.
+M.every, M.cron, M.watch = tasks.every, tasks.cron, tasks.watch
 
 return M

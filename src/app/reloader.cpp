@@ -113,6 +113,9 @@ ReloadOutcome Reloader::load_and_apply(std::string_view trigger, bool log_failur
   const core::ReloadPlan plan = core::plan_reload(m_supervisor.specs(), next_view);
   std::string line = m_supervisor.apply_reload(plan, std::move(next));
   spdlog::info("{}", line);
+  if (m_on_applied) {
+    m_on_applied(definition);
+  }
   m_on_reload.start(definition, plan, trigger);
   definition.lua.reset();
 

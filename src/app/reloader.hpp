@@ -17,6 +17,7 @@
 #include "lua/stack_loader.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -66,6 +67,10 @@ public:
   [[nodiscard]] const std::vector<std::string>& files() const { return m_files; }
   [[nodiscard]] const LastReload& last() const { return m_last; }
 
+  // Called with each reload's definition once its services are applied (its
+  // tasks and file watches are still in it; its services are not).
+  void on_applied(std::function<void(lua::StackDefinition& applied)> fn) { m_on_applied = std::move(fn); }
+
 private:
   using Hashes = std::map<std::string, uint64_t>;
   ReloadOutcome load_and_apply(std::string_view trigger, bool log_failure, const Hashes& before);
@@ -82,6 +87,7 @@ private:
   std::vector<std::string> m_files;
   Hashes m_hashes;  // of m_files, as last applied
   LastReload m_last;
+  std::function<void(lua::StackDefinition&)> m_on_applied;
   ReloadHook m_on_reload;
 };
 

@@ -4,6 +4,7 @@
 #include "app/own_log.hpp"
 #include "app/reloader.hpp"
 #include "app/startup_watch.hpp"
+#include "app/stack_tasks.hpp"
 #include "app/stack_validation.hpp"
 #include "runbook/state_store.hpp"
 #include "app/stack_watcher.hpp"
@@ -93,6 +94,7 @@ struct Session {
         platform(loop, process::stack_hash(stack.definition.file), stack.definition.state_dir,
                  std::move(base_limits), console.get()),
         supervisor(platform),
+        tasks(loop, platform, supervisor),
         reloader(supervisor, platform, options.stack_file, stack.definition, environment),
         reaper(loop, [this](pid_t pid, core::ExitStatus status) {
           if (!platform.claim_exit(pid, status)) {
@@ -106,6 +108,7 @@ struct Session {
   std::unique_ptr<log::ConsoleView> console;
   UvPlatform platform;
   core::Supervisor supervisor;
+  StackTasks tasks;  // scheduled tasks and file watches
   Reloader reloader;
   std::unique_ptr<StackWatcher> watcher;  // null with --no-watch
   process::Reaper reaper;
@@ -207,12 +210,14 @@ int run_command(const cli::Options& options) {
     for (auto& spec : definition.services) {
       supervisor.add(std::make_shared<const core::ServiceSpec>(std::move(spec)));
     }
+    session.tasks.apply(definition);
     // The specs hold the Lua state now; a reload's old state must go once
     // nothing running needs it, so nothing else keeps it.
     definition.services.clear();
     definition.lua.reset();
     definition.scheduler.reset();  // its timers belong to the session's loop
     auto& reloader = session.reloader;
+    reloader.on_applied([&](lua::StackDefinition& applied) { session.tasks.apply(applied); });
     if (options.watch) {
       session.watcher = std::make_unique<StackWatcher>(&loop, [&](bool last_try) {
         const ReloadOutcome outcome = reloader.reload_if_changed("file change", last_try);
@@ -224,6 +229,7 @@ int run_command(const cli::Options& options) {
     auto begin_shutdown = [&] {
       flush_bound = longest_stall_timeout(supervisor);
       session.watcher.reset();
+      session.tasks.stop();
       supervisor.shutdown([&](bool was_clean) {
         clean = was_clean;
         arm_flush_deadline();

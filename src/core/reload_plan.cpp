@@ -55,6 +55,10 @@ constexpr KeyRule k_key_rules[] = {
     {"after_stop", K::live, &hook_differs<HookKind::after_stop>},
     {"on_change", K::live, &hook_differs<HookKind::on_change>},
     {"hook_timeout", K::live, &member_differs<&S::hook_timeout>},
+    // The task runner re-arms a changed schedule; the service keeps running.
+    {"every", K::live, [](const S& a, const S& b) { return a.schedule != b.schedule && (a.schedule.starts_with("every") || b.schedule.starts_with("every")); }},
+    {"cron", K::live, [](const S& a, const S& b) { return a.schedule != b.schedule && (a.schedule.starts_with("cron") || b.schedule.starts_with("cron")); }},
+    {"watch", K::live, &member_differs<&S::watch>},
 };
 
 const ServiceSpec* find_spec(std::span<const ServiceSpec* const> specs, std::string_view name) {

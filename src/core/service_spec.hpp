@@ -90,6 +90,11 @@ struct ServiceSpec {
   // none: then unhealthy restarts it.
   std::shared_ptr<ServiceHooks> hooks;
   double start_timeout = 60.0;  // seconds it waits for its dependencies before it is blocked
+  // A scheduled oneshot's schedule ("every 1h", "cron '0 3 * * *'"; "" = none)
+  // and the files it watches: app::StackTasks acts on them, the supervisor
+  // only reports their changes.
+  std::string schedule;
+  std::vector<std::string> watch;
 
   std::shared_ptr<RestartPolicy> restart;  // never null once loaded
   // A hash of the restart policy's Lua value (its data, code and upvalues,

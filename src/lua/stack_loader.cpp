@@ -120,6 +120,7 @@ struct Refs {
 struct LoadOutput {
   StackDefinition def;
   std::vector<Refs> refs;
+  TaskReadout tasks;
   int on_reload = LUA_NOREF;
   std::string error;  // the DSL's validation message, when it returned one
 };
@@ -221,6 +222,7 @@ void run_dsl(lua_State* L, const std::string& given, const std::string& data_dir
     lua_pop(L, 1);  // stack: ..., svc
     loaded.hook_timeout = read_number(L, "hook_timeout", loaded.hook_timeout);
   });
+  read_tasks(L, -1, out.tasks);
   lua_getfield(L, -1, "on_reload");  // stack: ..., result, on_reload
   out.on_reload = luaL_ref(L, LUA_REGISTRYINDEX);
 }
@@ -334,6 +336,9 @@ std::variant<StackDefinition, LoadError> load_stack(const std::string& path,
       refs.back().hooks[k] = LuaRef(state, r.hooks[k]);
     }
   }
+  out.def.tasks = adopt_tasks(out.def.lua, out.tasks);
+  out.def.watches = std::move(out.tasks.watches);
+  mark_services(out.def.services, out.def.tasks, out.def.watches);
   out.def.on_reload = LuaRef(state, out.on_reload);
   std::vector<ScriptLeaf> script_probes;  // Lua function probes
   for (core::ServiceSpec& spec : out.def.services) {

@@ -10,6 +10,8 @@
 #include "core/service_spec.hpp"
 #include "lua/lua_ref.hpp"
 #include "lua/lua_state.hpp"
+#include "lua/task_reader.hpp"
+#include "runbook/task_spec.hpp"
 #include "runbook/environment.hpp"
 #include "runbook/scheduler.hpp"
 
@@ -31,6 +33,10 @@ struct StackDefinition {
   // The stack file, every Lua module it required from its own directory or
   // luvsup's data directory, and every env_file: what a reload watcher watches.
   std::vector<std::string> loaded_files;
+  // Stack-level tasks and scheduled oneshot services (lua/task_reader.hpp),
+  // and the services' file watches.
+  std::vector<runbook::TaskSpec> tasks;
+  std::vector<ServiceWatch> watches;
   std::shared_ptr<LuaState> lua;  // keeps the state alive while specs reference it
   // Runs the state's hooks and tasks; declared after `lua`, so it goes first.
   std::shared_ptr<runbook::Scheduler> scheduler;

@@ -176,7 +176,7 @@ def test_postgres_recipe_initialises_serves_recovers_from_a_kill_and_stops(t):
     check(code == 0, f"create and insert: {err}")
     survives_a_kill(run, stack, "db", timeout=SLOW)
     check(psql(bin_dir, t, port, "select x from kept")[1] == "42", "committed data survived the kill")
-    check(t.service_log("db").count(b"postgres recipe: initialising") == 1, "initdb ran once, not again after the kill")
+    check(run.count(r"postgres recipe: initialising") == 1, "initdb ran once (before_start), not again after the kill")
     stops_cleanly(run, stack)
     check(b"received fast shutdown request" in t.service_log("db"), "stopped by a fast shutdown (SIGINT)")
 
@@ -190,9 +190,9 @@ def test_postgres_recipe_names_a_data_directory_its_user_does_not_own(t):
     os.makedirs(t.file("data/pg"))  # owned by root
     stack, run = start(t, "db", "postgres", f'postgres {{ port = {free_port()}, user = "{PG_USER}" }}', chmod=True,
                        restart='"never"')
-    t.wait_file("logs/db.log", lambda text: "must be owned by luvsup-pg" in text)
-    check(f"(mkdir -p {t.file('data/pg')} && chown luvsup-pg {t.file('data/pg')})" in t.read("logs/db.log"),
-          "the fix is named")
+    run.wait_log(r"must be owned by luvsup-pg")
+    check(f"(mkdir -p {t.file('data/pg')} && chown luvsup-pg {t.file('data/pg')})" in run.log(),
+          "before_start refuses the start and names the fix")
     stops_cleanly(run, stack)
 
 
@@ -202,7 +202,7 @@ def test_postgres_recipe_refuses_root_with_the_fix(t):
     if os.geteuid() != 0:
         return skip("the refusal is about running as root")
     stack, run = start(t, "db", "postgres", f'postgres {{ port = {free_port()}, user = false }}', restart='"never"')
-    t.wait_file("logs/db.log", lambda text: "PostgreSQL refuses to run as root: set 'user'" in text)
+    run.wait_log(r"PostgreSQL refuses to run as root: set 'user'")
     check(not os.path.exists(t.file("data/pg/PG_VERSION")), "no initdb as root")
     stops_cleanly(run, stack)
 

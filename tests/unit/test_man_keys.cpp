@@ -4,7 +4,8 @@
 // starts with ".It Cm <key>" (followed by a space or the end of the line):
 // service keys under ".Sh SERVICE KEYS", stack keys under ".Sh STACK SETTINGS",
 // stop and log sub-keys under ".Ss Stop settings" and ".Ss Log settings", the
-// keys of health probes under ".Ss Health settings".
+// keys of health probes under ".Ss Health settings", the keys of
+// task "name" { ... } under ".Sh TASKS".
 #include "core/reload_plan.hpp"
 #include "lua/data_dir.hpp"
 #include "lua/lua_state.hpp"
@@ -20,7 +21,7 @@
 
 namespace {
 
-// The DSL's schema: list name ("service", "stack", "log", "stop", "health") -> keys.
+// The DSL's schema: list name ("service", "stack", "log", "stop", "health", "task") -> keys.
 std::map<std::string, std::vector<std::string>> load_schema() {
   luvsup::lua::LuaState state;
   std::map<std::string, std::vector<std::string>> schema;
@@ -34,7 +35,7 @@ std::map<std::string, std::vector<std::string>> load_schema() {
     lua_pushliteral(L, "luvsup.dsl");
     lua_call(L, 1, 1);
     lua_getfield(L, -1, "schema");  // stack: package, dsl, schema
-    for (const char* name : {"service", "stack", "log", "stop", "health"}) {
+    for (const char* name : {"service", "stack", "log", "stop", "health", "task"}) {
       list = &schema[name];
       lua_getfield(L, -1, name);  // stack: ..., schema, keys
       const lua_Integer n = luaL_len(L, -1);
@@ -113,6 +114,10 @@ TEST_CASE("the man page documents every stop and log sub-key") {
 
 TEST_CASE("the man page documents every key of the health probes") {
   check_documented(load_schema().at("health"), ".Ss Health settings");
+}
+
+TEST_CASE("the man page documents every key of a task") {
+  check_documented(load_schema().at("task"), ".Sh TASKS");
 }
 
 TEST_CASE("the man page's reload rules name every key of the reload table") {

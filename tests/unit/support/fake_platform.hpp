@@ -22,7 +22,7 @@ public:
   };
 
   double now() const override { return m_now; }
-  double wall_now() const override { return 1'700'000'000.0 + m_now; }
+  double wall_now() const override { return 1'700'000'000.0 + m_now + wall_offset; }
 
   std::unique_ptr<core::Timer> make_timer() override {
     return std::make_unique<FakeTimer>(*this);
@@ -135,6 +135,9 @@ public:
   std::map<std::string, pid_t> pids;
   std::set<std::string> failing_spawns;
   std::vector<std::shared_ptr<Probe>> probes;
+  // Added to the wall clock only: a test sets it to jump the wall clock
+  // (a clock change) while the monotonic clock and the timers go on.
+  double wall_offset = 0;
 
 private:
   struct FakePending final : health::PendingProbe {
