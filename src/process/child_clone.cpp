@@ -7,6 +7,10 @@
 #include <cerrno>
 #include <csignal>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace luvsup::process {
 
 namespace {
@@ -65,6 +69,11 @@ pid_t clone_child(const ChildPlan& plan, int cgroup_dir_fd) {
     args.cgroup = static_cast<__u64>(cgroup_dir_fd);
   }
   const long result = clone3_calling(&args, &child_main, &plan);
+#if defined(__SANITIZE_ADDRESS__)
+  // The child's instrumented frames marked parts of this buffer in the shadow
+  // memory the two share; the parent's later frames reuse these addresses.
+  ASAN_UNPOISON_MEMORY_REGION(stack, sizeof stack);
+#endif
   if (result >= 0) {
     return static_cast<pid_t>(result);
   }
