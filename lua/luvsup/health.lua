@@ -383,8 +383,18 @@ local function default_verdict(node, r)
   return true
 end
 
+-- Summaries of http leaves by status, built once: a judge runs every round.
+local http_summaries = setmetatable({}, { __index = function(t, status)
+  local text = string.format("http %d", status)
+  t[status] = text
+  return text
+end })
+
 local function summary_of(node, r)
-  if node.kind == "http" then return string.format("http %d", r.status or 0) end
+  if node.kind == "http" then
+    local status = math.tointeger(r.status) or 0
+    return status >= 0 and status < 1000 and http_summaries[status] or string.format("http %d", status)
+  end
   if node.kind == "exec" then return string.format("exec exit %d", r.status or 0) end
   if node.kind == "tcp" then return string.format("tcp %s:%d", node.host, node.port) end
   return node.kind
@@ -422,8 +432,13 @@ local function evaluate(node, results)
     return r.ok, r.error, r
   else
     local raw = results[node.leaf] or { ok = false, error = "no result", status = 0, latency = 0 }
-    r = {}
-    for k, v in pairs(raw) do r[k] = v end
+    if node.verdict then
+      -- A copy: the user's verdict may keep or change its table.
+      r = {}
+      for k, v in pairs(raw) do r[k] = v end
+    else
+      r = raw -- made afresh for every round: nothing else holds it
+    end
   end
   local ok, err
   if node.verdict then

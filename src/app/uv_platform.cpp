@@ -20,6 +20,9 @@ namespace luvsup::app {
 
 namespace {
 
+// Seconds from a change of the pid records to their write (see save_records).
+constexpr double k_records_delay = 0.001;
+
 class UvTimer final : public core::Timer {
 public:
   explicit UvTimer(uv_loop_t* loop) : m_timer(loop) {}
@@ -318,10 +321,13 @@ bool UvPlatform::claim_exit(pid_t pid, const core::ExitStatus& status) {
 void UvPlatform::save_records() {
   // One write per loop turn, however many services started in it. Until it
   // lands, a killed luvsup's successor still finds leftovers by their tag.
+  // A millisecond later rather than at once: a restart with no delay runs
+  // from a 0 ms timer started right after the exit, and its new pid then
+  // goes into the same write instead of a write of the exit delaying it.
   if (m_save_timer.active()) {
     return;
   }
-  m_save_timer.start(0, [this] {
+  m_save_timer.start(k_records_delay, [this] {
     // Without the records, leftovers are found by tag alone; the services
     // themselves are unaffected: warn and carry on.
     if (auto error = m_records.save()) {

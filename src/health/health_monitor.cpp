@@ -13,6 +13,12 @@ std::string latency_text(double seconds) {
   return fmt::format("{}ms", static_cast<long long>(std::llround(seconds * 1000)));
 }
 
+// The grid a round's start is rounded to: a fiftieth of the delay, at most
+// 50 ms, so a round runs at most 1 % of its delay early or late.
+constexpr double k_grid_fraction = 1.0 / 50;
+constexpr double k_max_grid = 0.05;
+
+
 } // namespace
 
 Monitor::Monitor(core::Platform& platform, const core::ServiceSpec& spec,
@@ -60,8 +66,17 @@ void Monitor::stop() {
   m_pending.clear(); // cancels what is in flight
 }
 
+double coalesced_delay(double now, double delay) {
+  const double grid = std::min(delay * k_grid_fraction, k_max_grid);
+  if (!(grid > 0)) {
+    return std::max(delay, 0.0);
+  }
+  const double due = std::round((now + delay) / grid) * grid;
+  return std::max(due - now, 0.0);
+}
+
 void Monitor::arm(double delay) {
-  m_timer->start(delay, [this] { begin_round(); });
+  m_timer->start(coalesced_delay(m_platform.now(), delay), [this] { begin_round(); });
 }
 
 void Monitor::begin_round() {

@@ -21,6 +21,14 @@
 
 namespace luvsup::health {
 
+// The delay until a round asked to run `delay` seconds after `now`, moved to
+// the nearest point of a grid of a fiftieth of the delay (at most 50 ms) on
+// the monotonic clock. Rounds of many services that are due within a few
+// milliseconds of each other then run in one loop wakeup: without it the
+// latency of each round (the next one is due `interval` after the result)
+// spreads hundreds of services probed every second over as many wakeups.
+[[nodiscard]] double coalesced_delay(double now, double delay);
+
 class Monitor {
 public:
   struct Callbacks {
@@ -56,6 +64,7 @@ public:
   [[nodiscard]] const core::HealthStatus& status() const { return m_status; }
 
 private:
+  // Starts the next round `delay` seconds from now, coalesced (see coalesced_delay).
   void arm(double delay);
   void begin_round();
   void leaf_done(uint64_t round, bool fallback, size_t index, ProbeResult result);

@@ -60,13 +60,13 @@ int CurlMulti::watch(curl_socket_t fd, int what) {
   }
   auto found = m_polls.find(fd);
   if (found == m_polls.end()) {
-    uv::UvHandle<uv_poll_t> poll;
-    if (uv_poll_init_socket(m_loop, poll.get(), fd) != 0) {
+    Watch watch;
+    if (uv_poll_init_socket(m_loop, watch.poll.get(), fd) != 0) {
       return -1; // curl fails the transfer
     }
-    poll.mark_initialised();
-    poll->data = this;
-    found = m_polls.emplace(fd, std::move(poll)).first;
+    watch.poll.mark_initialised();
+    watch.poll->data = this;
+    found = m_polls.emplace(fd, std::move(watch)).first;
   }
   int events = 0;
   if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) {
@@ -75,7 +75,8 @@ int CurlMulti::watch(curl_socket_t fd, int what) {
   if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) {
     events |= UV_WRITABLE;
   }
-  int started = uv_poll_start(found->second.get(), events, &CurlMulti::on_poll);
+  found->second.events = events;
+  int started = uv_poll_start(found->second.poll.get(), events, &CurlMulti::on_poll);
   return started == 0 ? 0 : -1;
 }
 
@@ -87,7 +88,16 @@ void CurlMulti::on_poll(uv_poll_t* poll, int status, int ready) {
   }
   int flags = 0;
   if (status < 0) {
-    flags = CURL_CSELECT_ERR; // EBADF: libuv has stopped watching; curl finds out why
+    // An error on the socket (EPOLLERR, which libuv reports as EBADF after it
+    // stopped watching): typically a kept-alive connection the server reset.
+    // curl learns why by reading and writing, as it does with its own poll:
+    // for a reused connection that died before any answer it retries the
+    // request on a fresh one, where CURL_CSELECT_ERR would fail the probe.
+    // Watching goes on as curl asked, until curl closes the socket.
+    if (auto found = self->m_polls.find(fd); found != self->m_polls.end()) {
+      uv_poll_start(poll, found->second.events, &CurlMulti::on_poll);
+    }
+    flags = CURL_CSELECT_IN | CURL_CSELECT_OUT;
   } else {
     flags = ((ready & UV_READABLE) != 0 ? CURL_CSELECT_IN : 0) |
             ((ready & UV_WRITABLE) != 0 ? CURL_CSELECT_OUT : 0);

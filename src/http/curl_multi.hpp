@@ -73,7 +73,11 @@ private:
   Listener& m_listener;
   CURLM* m_multi;
   uv::UvHandle<uv_timer_t> m_timer;
-  std::unordered_map<curl_socket_t, uv::UvHandle<uv_poll_t>> m_polls;
+  struct Watch {
+    uv::UvHandle<uv_poll_t> poll;
+    int events = 0; // UV_READABLE and UV_WRITABLE, as curl last asked
+  };
+  std::unordered_map<curl_socket_t, Watch> m_polls;
   // Set during curl_multi_cleanup, which may still ask to watch the cached
   // connections it is about to close: nothing new is watched then.
   bool m_closing = false;

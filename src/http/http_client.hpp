@@ -15,7 +15,8 @@
 // status); status is the response code (0 without a response); output the
 // body, capped at spec.max_body (the rest is read and discarded); latency in
 // seconds; error a short message when no response arrived ("connection
-// refused", "timed out after 1s", "TLS: certificate verify failed (...)",
+// refused", "the server closed the connection without answering", "timed
+// out after 1s", "TLS: certificate verify failed (...)",
 // "could not resolve host", or curl's own text); timed_out when the request
 // ran past spec.timeout (a timeout of 0 or less means none). Redirects are reported, not followed.
 // Proxies named in the environment are ignored.

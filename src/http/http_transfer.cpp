@@ -69,6 +69,10 @@ std::string tls_detail(std::string text) {
   return text;
 }
 
+// What a request reports when the server closed or reset the connection
+// before any response.
+constexpr const char* k_closed_without_answer = "the server closed the connection without answering";
+
 } // namespace
 
 HttpTransfer::HttpTransfer(const health::HttpRequestSpec& spec)
@@ -258,6 +262,19 @@ std::string HttpTransfer::describe_failure(const CurlLibrary& curl, CURL* easy,
     }
     if (os_errno != 0) {
       return fmt::format("could not connect: {}", std::strerror(static_cast<int>(os_errno)));
+    }
+    return text;
+  }
+  case CURLE_GOT_NOTHING:
+    return k_closed_without_answer;
+  case CURLE_RECV_ERROR:
+  case CURLE_SEND_ERROR: {
+    // A reset is the same event as a close without an answer, seen a moment
+    // later: one text, so that a warning about a lasting failure is logged once.
+    long os_errno = 0;
+    curl.easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+    if (os_errno == ECONNRESET || os_errno == EPIPE) {
+      return k_closed_without_answer;
     }
     return text;
   }

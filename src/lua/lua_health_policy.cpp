@@ -38,9 +38,8 @@ const char* state_name(core::HealthState state) {
   return "starting";
 }
 
-// stack: ... -> ..., counters. May raise.
-void push_counters(lua_State* L, const core::HealthCounters& c) {
-  lua_createtable(L, 0, 8);
+// stack: counters -> counters: fills in every field. May raise.
+void set_counters(lua_State* L, const core::HealthCounters& c) {
   lua_pushstring(L, state_name(c.state));
   lua_setfield(L, -2, "state");
   lua_pushinteger(L, c.failures);
@@ -57,8 +56,10 @@ void push_counters(lua_State* L, const core::HealthCounters& c) {
   lua_setfield(L, -2, "primary_passed");
   if (c.excused_since >= 0) {
     lua_pushnumber(L, c.excused_since);
-    lua_setfield(L, -2, "excused_since");
+  } else {
+    lua_pushnil(L);
   }
+  lua_setfield(L, -2, "excused_since");
 }
 
 // stack: out -> out. Reads the judge's answer. May raise.
@@ -97,24 +98,35 @@ core::HealthJudgement LuaHealthPolicy::judge(const core::HealthCounters& counter
   j.counters = counters;
   j.next = m_interval;
   std::string state;
+  // One pointer captured, so that the std::function run() takes fits in its
+  // own storage instead of the heap: the judge runs for every round.
+  struct Call {
+    LuaHealthPolicy& self;
+    const core::HealthCounters& counters;
+    const std::vector<health::ProbeResult>& primary;
+    const std::vector<health::ProbeResult>* fallback;
+    double now;
+    core::HealthJudgement& j;
+    std::string& state;
+  } call{*this, counters, primary, fallback, now, j, state};
   auto error = m_state->run(
-      [&](lua_State* L) {
+      [c = &call](lua_State* L) {
         luaL_checkstack(L, 8, "health judge");
-        m_judge.push(L); // stack: judge
-        m_def.push(L);   // stack: judge, def
-        push_counters(L, counters);
-        push_results(L, primary);
-        if (fallback != nullptr) {
-          push_results(L, *fallback);
+        c->self.m_judge.push(L); // stack: judge
+        c->self.m_def.push(L);   // stack: judge, def
+        c->self.push_counters(L, c->counters);
+        push_results(L, c->primary);
+        if (c->fallback != nullptr) {
+          push_results(L, *c->fallback);
         } else {
           lua_pushnil(L);
         }
-        lua_pushnumber(L, now); // stack: judge, def, counters, primary, fallback, now
-        lua_call(L, 5, 1);      // stack: out
+        lua_pushnumber(L, c->now); // stack: judge, def, counters, primary, fallback, now
+        lua_call(L, 5, 1);         // stack: out
         if (!lua_istable(L, -1)) {
           luaL_error(L, "health.judge returned a %s", luaL_typename(L, -1));
         }
-        read_judgement(L, j, state);
+        read_judgement(L, c->j, c->state);
       },
       m_budget);
   if (error) {
@@ -133,6 +145,17 @@ core::HealthJudgement LuaHealthPolicy::judge(const core::HealthCounters& counter
   j.result.ok = j.passed;
   j.result.error = j.error;
   return j;
+}
+
+void LuaHealthPolicy::push_counters(lua_State* L, const core::HealthCounters& counters) {
+  if (!m_counters.valid()) {
+    lua_createtable(L, 0, 8);
+    lua_pushvalue(L, -1);                                  // stack: counters, counters
+    m_counters = LuaRef(*m_state, luaL_ref(L, LUA_REGISTRYINDEX)); // stack: counters
+  } else {
+    m_counters.push(L); // stack: counters
+  }
+  set_counters(L, counters);
 }
 
 } // namespace luvsup::lua

@@ -29,9 +29,15 @@ public:
                               double now) override;
 
 private:
+  // stack: ... -> ..., counters. The judge reads the counters and keeps no
+  // reference to them, so one table per policy is refilled for every round.
+  // May raise.
+  void push_counters(lua_State* L, const core::HealthCounters& counters);
+
   std::shared_ptr<LuaState> m_state; // declared first: outlives the references
   LuaRef m_judge;
   LuaRef m_def;
+  LuaRef m_counters; // made by the first round
   std::string m_name;
   double m_interval;
   Budget m_budget;

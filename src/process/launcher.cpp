@@ -1,12 +1,11 @@
 #include "process/launcher.hpp"
 
+#include "process/child_clone.hpp"
 #include "process/child_setup.hpp"
 #include "os/unique_fd.hpp"
 
 #include <fcntl.h>
-#include <linux/sched.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,20 +97,6 @@ std::vector<char*> pointers(const std::vector<std::string>& strings) {
   return out;
 }
 
-// Forks a child that starts life in the cgroup `cgroup_dir_fd` (clone3 with
-// CLONE_INTO_CGROUP, Linux 5.7). Moving a running process into a cgroup
-// instead (a write to cgroup.procs) waits for an RCU grace period in the
-// kernel: 10 to 25 ms on every start. Without CLONE_VM this is fork: the
-// child runs on a copy of the parent's memory. Returns -1 with errno when the
-// kernel cannot do it.
-pid_t fork_into_cgroup(int cgroup_dir_fd) {
-  clone_args args{};
-  args.flags = CLONE_INTO_CGROUP;
-  args.exit_signal = SIGCHLD;
-  args.cgroup = static_cast<__u64>(cgroup_dir_fd);
-  return static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof args));
-}
-
 void reap_blocking(pid_t pid) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -166,7 +151,10 @@ std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate
   sigset_t all, saved;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
-  pid_t pid = cgroup_dir_fd >= 0 && create_in_cgroup ? fork_into_cgroup(cgroup_dir_fd) : -1;
+  // Created in the cgroup (clone3 with CLONE_INTO_CGROUP, Linux 5.7): moving
+  // a running process into a cgroup instead (a write to cgroup.procs) waits
+  // for an RCU grace period in the kernel, 10 to 25 ms on every start.
+  pid_t pid = cgroup_dir_fd >= 0 && create_in_cgroup ? clone_child(plan, cgroup_dir_fd) : -1;
   os::UniqueFd cgroup_procs;
   if (pid < 0) {
     // Not to be created there, a kernel without clone3, or one that refuses
@@ -181,10 +169,7 @@ std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate
       }
       plan.cgroup_fd = cgroup_procs.get();
     }
-    pid = fork();
-  }
-  if (pid == 0) {
-    exec_child(plan);
+    pid = clone_child(plan, -1);
   }
   int fork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);

@@ -520,3 +520,89 @@ service "api" { cmd = { "sleep", "1000" }, health = health.http "http://127.0.0.
 ''')
     code, _, err = t.check()
     check(code != 0 and "stack.lua:3: service 'api': key 'health.url' expects a URL without spaces" in err, err)
+
+
+# An HTTP/1.1 server that keeps connections alive but closes every second one
+# right after its response (without saying so in a Connection header), and
+# writes "<requests> <connections>" to a file after each response.
+KEEPALIVE = '''
+import http.server, sys
+port, counts = int(sys.argv[1]), sys.argv[2]
+state = {"requests": 0, "connections": 0}
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        state["connections"] += 1
+
+    def do_GET(self):
+        state["requests"] += 1
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+        self.wfile.flush()
+        self.close_connection = state["requests"] % 2 == 0
+        with open(counts + ".tmp", "w") as f:
+            f.write(f"{state['requests']} {state['connections']}")
+        __import__("os").replace(counts + ".tmp", counts)
+
+    def log_message(self, *args):
+        pass
+
+http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+'''
+
+
+def test_kept_alive_connections_the_server_closes_pass_and_a_server_killed_between_probes_fails(t):
+    # A probe may go over a connection kept from the previous one: one the
+    # server closed in between must not count as a failure (curl opens a
+    # fresh one), and a server that is gone must fail the probe all the same.
+    port, counts = free_port(), t.file("counts")
+    with open(t.file("server.py"), "w") as f:
+        f.write(KEEPALIVE)
+    server = subprocess.Popen(["python3", t.file("server.py"), str(port), counts])
+    try:
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                return True
+            except OSError:
+                return False
+
+        wait_until(listening, 20, "the keep-alive server listens")
+        t.stack(f'''
+local health = require "luvsup.health"
+service "app" {{
+  cmd = {{ "sleep", "1000" }},
+  health = health.http {{ url = "http://127.0.0.1:{port}/ok", start_interval = 0.05, interval = 0.05,
+                          retries = 1 }},
+  on_unhealthy = function() return "wait" end,
+}}
+''')
+        run = t.run()
+        run.wait_log(r"app: healthy")
+
+        def read_counts():
+            try:
+                with open(counts) as f:
+                    requests, connections = map(int, f.read().split())
+            except (OSError, ValueError):
+                return None
+            return (requests, connections) if requests >= 20 else None
+
+        requests, connections = wait_until(read_counts, 60, "20 probes answered")
+        check(connections < requests, f"connections were reused ({requests} requests, {connections} connections)")
+        check(connections > 1, f"closed connections were replaced ({connections} connections)")
+        check(run.count(r"app: health probe failed") == 0, "no probe failed while the server ran")
+        check(run.count(r"app: unhealthy") == 0, "never unhealthy while the server ran")
+        server.kill()
+        server.wait()
+        run.wait_log(r"app: unhealthy after 1 failure: connection refused")
+        check(run.stop() == 0, "clean shutdown")
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

@@ -191,3 +191,32 @@ TEST_CASE_FIXTURE(HealthFixture, "stopping the service cancels the probe in flig
   platform.advance(100);
   CHECK(platform.open_probes().empty());
 }
+
+TEST_CASE("a round is moved to the nearest point of a grid of a fiftieth of its delay") {
+  using luvsup::health::coalesced_delay;
+  CHECK(coalesced_delay(100.0, 1.0) == doctest::Approx(1.0));
+  // A result 7 ms into the grid step: the next round stays on the same point.
+  CHECK(coalesced_delay(100.007, 1.0) == doctest::Approx(0.993));
+  CHECK(coalesced_delay(100.013, 1.0) == doctest::Approx(1.007));
+  // The grid is at most 50 ms, however long the delay.
+  CHECK(coalesced_delay(100.02, 10.0) == doctest::Approx(9.98));
+  CHECK(coalesced_delay(100.03, 10.0) == doctest::Approx(10.02));
+  CHECK(coalesced_delay(100.0, 0.0) == 0.0);
+  CHECK(coalesced_delay(100.0013, 0.01) >= 0.0);
+}
+
+TEST_CASE_FIXTURE(HealthFixture,
+                  "rounds of services whose results came a few milliseconds apart start together") {
+  load("service 'a' { cmd = 'x', health = health.tcp { port = 1, interval = 1 } }\n"
+       "service 'b' { cmd = 'x', health = health.tcp { port = 2, interval = 1 } }\n");
+  platform.advance(1.0);
+  REQUIRE(platform.open_probes().size() == 2);
+  platform.advance(0.002);
+  platform.finish_probes("a", passed());
+  platform.advance(0.006);
+  platform.finish_probes("b", passed());
+  platform.advance(0.98);
+  CHECK(platform.open_probes().empty());
+  platform.advance(0.015);
+  CHECK(platform.open_probes().size() == 2);
+}

@@ -249,3 +249,40 @@ TEST_CASE("launch errors read as what failed, the error text and its name") {
         "exec /usr/bin/nope: No such file or directory (ENOENT)");
   CHECK(LaunchError{0, "user \"x\": no such user"}.message() == "user \"x\": no such user");
 }
+
+TEST_CASE("a child that shares luvsup's memory until execve leaves luvsup's stack and memory as they were") {
+  // The child runs on a stack of its own inside luvsup's memory: whatever it
+  // does before execve (or before failing) must not change the caller's frames.
+  std::vector<int> heap(4096);
+  int frame[256];
+  for (int i = 0; i < 256; ++i) {
+    frame[i] = i * 7;
+  }
+  for (size_t i = 0; i < heap.size(); ++i) {
+    heap[i] = static_cast<int>(i);
+  }
+  for (int round = 0; round < 50; ++round) {
+    auto spec = make_spec({"true"});
+    spec.cwd = round % 2 == 0 ? "/" : "/nonexistent-luvsup-dir";
+    auto prepared = prepare_launch(spec, ChildContext{});
+    REQUIRE(std::holds_alternative<LaunchSpec>(prepared));
+    auto launched = launch(std::get<LaunchSpec>(prepared), false);
+    if (round % 2 == 0) {
+      REQUIRE(std::holds_alternative<Launched>(launched));
+      const auto& child = std::get<Launched>(launched);
+      ::close(child.out_fd);
+      REQUIRE(wait_exit(child.pid).has_value());
+    } else {
+      REQUIRE(std::holds_alternative<LaunchError>(launched));
+      CHECK(std::get<LaunchError>(launched).err == ENOENT);
+    }
+  }
+  bool intact = true;
+  for (int i = 0; i < 256; ++i) {
+    intact = intact && frame[i] == i * 7;
+  }
+  for (size_t i = 0; i < heap.size(); ++i) {
+    intact = intact && heap[i] == static_cast<int>(i);
+  }
+  CHECK(intact);
+}

@@ -1,0 +1,31 @@
+// Creating the child that runs exec_child, in the cheapest way the machine
+// allows.
+//
+// fork() copies luvsup's page tables and makes every page copy-on-write;
+// execve then tears the copy down again, and luvsup takes a page fault for
+// each page it writes to afterwards: most of the cost of a start. Like
+// posix_spawn, clone_child shares the parent's memory with the child
+// (CLONE_VM | CLONE_VFORK: the parent is suspended until the child execs or
+// exits) and runs the child on a stack of its own. Unlike posix_spawn it can
+// create the child in a cgroup (clone3 with CLONE_INTO_CGROUP).
+//
+// The child touches only its own stack and reads `plan`: exec_child is made of
+// async-signal-safe calls that allocate nothing. glibc exposes no clone3
+// wrapper that runs a function on a new stack, so the call is a few lines of
+// assembly on x86-64; elsewhere it is fork() (and clone3 for the cgroup).
+#pragma once
+
+#include "process/child_setup.hpp"
+
+#include <sys/types.h>
+
+namespace luvsup::process {
+
+// Starts a child that runs exec_child(plan), in the cgroup whose directory
+// `cgroup_dir_fd` is open (-1: luvsup's own cgroup). Returns the child's pid
+// once it has called execve or exited (x86-64) or right away (elsewhere), or
+// -1 with errno when the kernel refused (an old kernel without clone3, a
+// cgroup a child cannot be created in).
+pid_t clone_child(const ChildPlan& plan, int cgroup_dir_fd);
+
+}  // namespace luvsup::process
