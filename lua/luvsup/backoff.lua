@@ -17,7 +17,7 @@ local M = {}
 
 ---One exit of a service's main process, as luvsup recorded it.
 ---@class ExitInfo
----@field cause "crashed"|"completed"|"spawn_failed"|"killed_by_health"|"stopped_by_user"|"restarted_by_reload"|"shutdown"
+---@field cause "crashed"|"completed"|"spawn_failed"|"killed_by_health"|"stopped_by_user"|"restarted_by_reload"|"shutdown"|"start_refused"|"restarted_by_hook"
 ---@field code integer|nil exit code, nil when killed by a signal or never started
 ---@field signal string|nil terminating signal name without "SIG" ("KILL"), or nil
 ---@field core_dumped boolean

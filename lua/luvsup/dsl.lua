@@ -73,6 +73,15 @@ M.schema = spec.schema
 ---@field watchdog? Duration WATCHDOG=1 expected this often (needs ready = { notify = true })
 ---@field start_timeout? Duration how long it waits for its dependencies before it is blocked (default 60)
 ---@field on_unhealthy? fun(svc: table, result: table): "restart"|"wait"|nil what unhealthy does (default restart)
+---@field before_start? fun(svc: table): boolean?, string? runs before each start; false refuses it
+---@field on_start? fun(svc: table) after each spawn
+---@field on_ready? fun(svc: table) when it becomes ready
+---@field on_exit? fun(svc: table, exit: table) when its main process exited; a restart waits for it
+---@field on_crash_loop? fun(svc: table) when it enters crash-looping
+---@field on_fatal? fun(svc: table) when its restart policy gives up
+---@field after_stop? fun(svc: table) after it stopped; the stop waits for it
+---@field on_change? fun(svc: table, path: string) when a file of its `watch` list changes
+---@field hook_timeout? Duration how long before_start, on_exit and after_stop may hold it up (default 5)
 
 ---The table given to `stack { ... }`.
 ---@class StackDef
@@ -80,7 +89,8 @@ M.schema = spec.schema
 ---@field logs? string log directory (default "logs" beside the stack file)
 ---@field state_dir? string state directory (default ".luvsup" beside the stack file)
 ---@field control? string control socket (default "<state_dir>/control.sock")
----@field defaults? ServiceDef keys applied to every service that does not set them
+---@field defaults? ServiceDef keys applied to every service that does not set them (hooks too)
+---@field on_reload? fun(plan: table) after each reload: plan.added, plan.removed, plan.changed
 
 local DslError = { __tostring = function(e) return e.message end }
 
@@ -167,6 +177,9 @@ function Loader:stack(def, line)
       self:fail(self:key_line(line, tostring(k)), string.format("stack: unknown key '%s'%s", tostring(k),
         util.did_you_mean(tostring(k), spec.schema.stack, { log = "logs", log_dir = "logs", state = "state_dir" })))
     end
+  end
+  if def.on_reload ~= nil and type(def.on_reload) ~= "function" then
+    bad("on_reload", "expects a function(plan), got " .. type(def.on_reload))
   end
   for _, k in ipairs { "name", "logs", "state_dir", "control" } do
     if def[k] ~= nil and (type(def[k]) ~= "string" or def[k] == "") then
@@ -286,6 +299,7 @@ function Loader:finish()
   return {
     name = self.name, file = self.path, dir = self.dir, log_dir = self.log_dir,
     state_dir = self.state_dir, control = self.control, services = services, loaded_files = files,
+    on_reload = def.on_reload,
   }
 end
 
@@ -339,6 +353,9 @@ function M.load(opts)
   end
   local ok, result = xpcall(function()
     chunk()
+    -- Hooks defined in the stack file run later in this environment: there
+    -- `service("name")` looks a service up instead of declaring one.
+    env.service, env.stack = rawget(_G, "service"), nil
     return self:finish()
   end, function(e)
     if getmetatable(e) == DslError then return e.message end

@@ -17,8 +17,9 @@ local M = {}
 M.schema = {
   service = { "cmd", "cwd", "env", "env_file", "user", "group", "umask", "limits", "stdin",
     "success_codes", "depends_on", "restart", "stop", "log", "autostart", "oneshot", "health", "ready",
-    "watchdog", "start_timeout", "on_unhealthy" },
-  stack = { "name", "logs", "state_dir", "control", "defaults" },
+    "watchdog", "start_timeout", "on_unhealthy", "before_start", "on_start", "on_ready", "on_exit",
+    "on_crash_loop", "on_fatal", "after_stop", "on_change", "hook_timeout" },
+  stack = { "name", "logs", "state_dir", "control", "defaults", "on_reload" },
   log = { "file", "stderr", "max_size", "keep", "max_line", "stall_timeout" },
   stop = { "signal", "timeout" },
   limits = { "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice",
@@ -57,6 +58,10 @@ M.aliases = {
   healthcheck = "health", health_check = "health", healthchecks = "health", probe = "health",
   readiness = "ready", ready_check = "ready", notify = "ready", startup_timeout = "start_timeout",
   start_wait = "start_timeout", on_health_failure = "on_unhealthy", unhealthy = "on_unhealthy",
+  pre_start = "before_start", prestart = "before_start", exec_start_pre = "before_start",
+  on_started = "on_start", post_start = "on_start", on_healthy = "on_ready", on_crash = "on_exit",
+  on_exited = "on_exit", on_stop = "after_stop", post_stop = "after_stop", on_give_up = "on_fatal",
+  on_failed = "on_fatal", on_failure = "on_fatal", hooks_timeout = "hook_timeout",
   exit_codes = "success_codes", ok_codes = "success_codes", username = "user", uid = "user", gid = "group",
 }
 
@@ -436,6 +441,28 @@ function M.on_unhealthy(v, c)
     c:fail(string.format("expects a function(svc, result) returning \"restart\", \"wait\" or nil, got %s", type(v)))
   end
   return v
+end
+
+-- The other hooks, with the arguments each gets (for the message).
+local hook_signatures = {
+  before_start = "function(svc) returning false, reason to refuse the start",
+  on_start = "function(svc)", on_ready = "function(svc)", on_exit = "function(svc, exit)",
+  on_crash_loop = "function(svc)", on_fatal = "function(svc)", after_stop = "function(svc)",
+  on_change = "function(svc, path)",
+}
+for hook, signature in pairs(hook_signatures) do
+  M[hook] = function(v, c)
+    if not callable(v) then
+      c:fail(string.format("expects a %s, got %s", signature, type(v)))
+    end
+    return v
+  end
+end
+
+function M.hook_timeout(v, c)
+  local d = duration(c, v)
+  if d <= 0 then c:fail("must be above 0") end
+  return d
 end
 
 return M

@@ -19,8 +19,8 @@ constexpr uint64_t k_unreadable = 0;
 }  // namespace
 
 Reloader::Reloader(core::Supervisor& supervisor, core::Platform& platform, std::string stack_file,
-                   const lua::StackDefinition& loaded)
-    : m_supervisor(supervisor), m_platform(platform), m_stack_file(std::move(stack_file)),
+                   const lua::StackDefinition& loaded, runbook::Environment& environment)
+    : m_supervisor(supervisor), m_platform(platform), m_environment(environment), m_stack_file(std::move(stack_file)),
       m_stack_path(loaded.file), m_state_dir(loaded.state_dir), m_control_socket(loaded.control_socket), m_name(loaded.name),
       m_files(loaded.loaded_files), m_hashes(hash_files(m_files)) {}
 
@@ -48,7 +48,7 @@ ReloadOutcome Reloader::reload_if_changed(std::string_view trigger, bool last_tr
 }
 
 ReloadOutcome Reloader::plan(const std::string& file) {
-  auto checked = load_and_order(file.empty() ? m_stack_file : file);
+  auto checked = load_and_order(file.empty() ? m_stack_file : file, &m_environment);
   if (auto* error = std::get_if<std::string>(&checked)) {
     return {ReloadStatus::failed, *error};
   }
@@ -74,7 +74,7 @@ ReloadOutcome Reloader::load_and_apply(std::string_view trigger, bool log_failur
     return {ReloadStatus::ignored, "reload ignored: the stack is stopping"};
   }
   spdlog::debug("reload ({}): loading {}", trigger, m_stack_file);
-  auto checked = load_and_order(m_stack_file);
+  auto checked = load_and_order(m_stack_file, &m_environment);
   if (auto* error = std::get_if<std::string>(&checked)) {
     ReloadOutcome outcome{ReloadStatus::failed, *error};
     if (log_failure) {
@@ -110,10 +110,11 @@ ReloadOutcome Reloader::load_and_apply(std::string_view trigger, bool log_failur
   // From here on only the specs hold the new Lua state: when the plan is
   // empty, it goes with them.
   definition.services.clear();
-  definition.lua.reset();
   const core::ReloadPlan plan = core::plan_reload(m_supervisor.specs(), next_view);
   std::string line = m_supervisor.apply_reload(plan, std::move(next));
   spdlog::info("{}", line);
+  m_on_reload.start(definition, plan, trigger);
+  definition.lua.reset();
 
   // Hash a file the new stack loaded for the first time now; the others as
   // they were before loading, so a save during the load still counts.

@@ -10,6 +10,7 @@
 // last() for the status.
 #pragma once
 
+#include "app/reload_hook.hpp"
 #include "core/last_reload.hpp"
 #include "core/platform.hpp"
 #include "core/supervisor.hpp"
@@ -42,8 +43,9 @@ public:
   // `stack_file` is the path as the user gave it (errors name it that way);
   // `loaded` is the definition the supervisor runs (its files are hashed now;
   // its Lua state is not kept: the supervisor's specs hold it).
+  // Hooks of the stacks it loads reach the supervisor through `environment`.
   Reloader(core::Supervisor& supervisor, core::Platform& platform, std::string stack_file,
-           const lua::StackDefinition& loaded);
+           const lua::StackDefinition& loaded, runbook::Environment& environment);
 
   // Reloads now, whatever the files hold: SIGHUP and `luvsup reload`.
   ReloadOutcome reload(std::string_view trigger);
@@ -71,6 +73,7 @@ private:
 
   core::Supervisor& m_supervisor;
   core::Platform& m_platform;
+  runbook::Environment& m_environment;
   std::string m_stack_file;
   std::string m_stack_path;  // the stack file's real path
   std::string m_state_dir;
@@ -79,6 +82,7 @@ private:
   std::vector<std::string> m_files;
   Hashes m_hashes;  // of m_files, as last applied
   LastReload m_last;
+  ReloadHook m_on_reload;
 };
 
 }  // namespace luvsup::app

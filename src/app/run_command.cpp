@@ -85,7 +85,7 @@ void route_readiness(core::Supervisor& supervisor, const std::string& name,
 // pass that runs the handles' close callbacks.
 struct Session {
   Session(uv_loop_t* loop, const OrderedStack& stack, const cli::Options& options,
-          std::vector<core::ResourceLimit> base_limits)
+          std::vector<core::ResourceLimit> base_limits, runbook::Environment& environment)
       : bus(),
         console(!options.quiet && isatty(STDOUT_FILENO)
                     ? std::make_unique<log::ConsoleView>(loop, STDOUT_FILENO, options.color)
@@ -93,7 +93,7 @@ struct Session {
         platform(loop, process::stack_hash(stack.definition.file), stack.definition.state_dir,
                  std::move(base_limits), console.get()),
         supervisor(platform),
-        reloader(supervisor, platform, options.stack_file, stack.definition),
+        reloader(supervisor, platform, options.stack_file, stack.definition, environment),
         reaper(loop, [this](pid_t pid, core::ExitStatus status) {
           if (!platform.claim_exit(pid, status)) {
             supervisor.on_process_exit(pid, status);
@@ -123,7 +123,9 @@ std::string control_socket(const cli::Options& options, const lua::StackDefiniti
 }  // namespace
 
 int run_command(const cli::Options& options) {
-  auto checked = load_and_order(options.stack_file);
+  // What hooks reach; filled in once the session exists, before any hook runs.
+  runbook::Environment environment;
+  auto checked = load_and_order(options.stack_file, &environment);
   if (auto* error = std::get_if<std::string>(&checked)) {
     fmt::print(stderr, "{}\n", *error);
     return k_exit_failure;
@@ -189,8 +191,11 @@ int run_command(const cli::Options& options) {
     }
   };
   {
-    Session session(&loop, stack, options, std::move(base_limits));
+    Session session(&loop, stack, options, std::move(base_limits), environment);
     auto& supervisor = session.supervisor;
+    environment.platform = &session.platform;
+    environment.loop = &loop;
+    environment.services = &supervisor.control();
     session.platform.on_readiness([&](const std::string& name, const readiness::Signal& signal) {
       route_readiness(supervisor, name, signal);
     });

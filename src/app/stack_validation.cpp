@@ -4,8 +4,9 @@
 
 namespace luvsup::app {
 
-std::variant<OrderedStack, std::string> load_and_order(const std::string& stack_file) {
-  auto loaded = lua::load_stack(stack_file);
+std::variant<OrderedStack, std::string> load_and_order(const std::string& stack_file,
+                                                       runbook::Environment* environment) {
+  auto loaded = lua::load_stack(stack_file, environment);
   if (auto* error = std::get_if<lua::LoadError>(&loaded)) {
     return error->message;
   }

@@ -17,6 +17,8 @@ struct OrderedStack {
 };
 
 // The ordered stack, or the error message (file:line first) to show the user.
-std::variant<OrderedStack, std::string> load_and_order(const std::string& stack_file);
+// Hooks reach the supervisor through `environment` (null: `luvsup check`).
+std::variant<OrderedStack, std::string> load_and_order(const std::string& stack_file,
+                                                       runbook::Environment* environment = nullptr);
 
 }  // namespace luvsup::app

@@ -64,6 +64,8 @@ void StartupWatch::check() {
       ++waiting_count;
       waiting += (waiting.empty() ? "" : ", ") + service->name();
       break;
+    case core::ProcState::preparing:
+      return; // its before_start hook decides
     case core::ProcState::running:
       ++running;
       break;
@@ -71,6 +73,7 @@ void StartupWatch::check() {
       ++completed;
       break;
     case core::ProcState::stopping:
+    case core::ProcState::finishing:
       if (service->wanted_up()) {
         return; // exited and clearing leftovers: the restart decision is pending
       }

@@ -217,6 +217,10 @@ void UvPlatform::signal_service(const core::ServiceSpec& spec, pid_t pgid, pid_t
   if (auto it = m_channels.find(spec.name); it != m_channels.end()) {
     it->second->state().service_stopping();
   }
+  send_signal(spec, pgid, main_pid, sig);
+}
+
+void UvPlatform::send_signal(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid, int sig) {
   if (pgid > 0) {
     process::signal_group(pgid, sig);
   }
@@ -239,6 +243,21 @@ bool UvPlatform::service_alive(const core::ServiceSpec& spec, pid_t pgid, pid_t 
   }
   return !process::service_processes(tag_of(spec), pgid, main_pid).empty() ||
          !cgroup_members(spec).empty();
+}
+
+std::optional<std::string> UvPlatform::service_of_process(pid_t pid) const {
+  if (m_cgroups) {
+    for (const auto& member : process::cgroup_tree_members(m_cgroups->dir())) {
+      if (member.pid == pid) {
+        return member.service;
+      }
+    }
+  }
+  const std::string prefix = m_stack_hash + "/";
+  if (auto tag = process::service_tag(pid); tag && tag->rfind(prefix, 0) == 0) {
+    return tag->substr(prefix.size());
+  }
+  return std::nullopt;
 }
 
 void UvPlatform::service_gone(const core::ServiceSpec& spec) {

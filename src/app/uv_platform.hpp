@@ -39,6 +39,8 @@ public:
   std::unique_ptr<core::Timer> make_timer() override;
   core::SpawnOutcome spawn(const core::ServiceSpec& spec) override;
   void signal_service(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid, int sig) override;
+  void send_signal(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid, int sig) override;
+  std::optional<std::string> service_of_process(pid_t pid) const override;
   bool service_alive(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid) override;
   void service_gone(const core::ServiceSpec& spec) override;
   void service_removed(const core::ServiceSpec& spec) override;

@@ -28,7 +28,8 @@ std::string exit_description(const core::ExitRecord& exit) {
   switch (exit.cause) {
   case core::ExitCause::crashed:
   case core::ExitCause::completed:
-  case core::ExitCause::spawn_failed: return core::describe(exit);
+  case core::ExitCause::spawn_failed:
+  case core::ExitCause::start_refused: return core::describe(exit);
   default: return fmt::format("{}: {}", core::to_string(exit.cause), core::describe(exit));
   }
 }
@@ -36,7 +37,8 @@ std::string exit_description(const core::ExitRecord& exit) {
 json exit_json(const core::ExitRecord& exit, double now) {
   json out = {
       {"cause", cause_name(exit.cause)},
-      {"code", exit.status.signal == 0 && exit.cause != core::ExitCause::spawn_failed
+      {"code", exit.status.signal == 0 && exit.cause != core::ExitCause::spawn_failed &&
+                       exit.cause != core::ExitCause::start_refused
                    ? json(exit.status.code)
                    : json(nullptr)},
       {"signal", nullptr},
@@ -62,6 +64,8 @@ json status_reason(const core::Supervisor& supervisor, const core::Service& serv
     return service.fatal_reason().empty() ? json(nullptr) : json(service.fatal_reason());
   case core::ProcState::blocked:
     return service.block_reason().empty() ? json(nullptr) : json(service.block_reason());
+  case core::ProcState::preparing: return "its before_start hook runs";
+  case core::ProcState::finishing: return "its after_stop hook runs";
   case core::ProcState::starting: {
     std::string waiting;
     for (const auto& dep : service.spec().depends_on) {

@@ -16,6 +16,8 @@ std::string_view to_string(ExitCause cause) {
   case ExitCause::stopped_by_user: return "stopped by user";
   case ExitCause::restarted_by_reload: return "restarted by reload";
   case ExitCause::shutdown: return "shutdown";
+  case ExitCause::start_refused: return "start refused";
+  case ExitCause::restarted_by_hook: return "restarted by hook";
   }
   return "unknown";
 }
@@ -30,6 +32,9 @@ std::string signal_name(int sig) {
 std::string describe(const ExitRecord& record) {
   if (record.cause == ExitCause::spawn_failed) {
     return "spawn failed: " + record.error;
+  }
+  if (record.cause == ExitCause::start_refused) {
+    return record.error;
   }
   if (record.status.signal != 0) {
     return fmt::format("killed by signal {}{}", signal_name(record.status.signal),

@@ -16,6 +16,8 @@ enum class ExitCause {
   stopped_by_user,      // stopped on request
   restarted_by_reload,  // its definition changed
   shutdown,             // luvsup is stopping the stack
+  start_refused,        // never ran: its before_start hook refused, failed or timed out
+  restarted_by_hook,    // a hook asked for a restart (svc:restart())
 };
 
 std::string_view to_string(ExitCause cause);
@@ -34,10 +36,11 @@ struct ExitRecord {
   double uptime = 0;        // seconds between spawn and exit
   double time = 0;          // monotonic time of the exit, seconds
   double wall_time = 0;     // wall-clock time of the exit, seconds since the epoch
-  std::string error;        // spawn failures: what failed and why
+  std::string error;        // spawn failures and refused starts: what failed and why
 };
 
-// "exited with code 1", "killed by signal KILL (core dumped)", "spawn failed: ..."
+// "exited with code 1", "killed by signal KILL (core dumped)", "spawn failed: ...",
+// "refused by before_start: ..." (a refused start says why in its error)
 std::string describe(const ExitRecord& record);
 
 }  // namespace luvsup::core

@@ -1,5 +1,6 @@
-// The C++ view of a service's health definition (the `health` and
-// `on_unhealthy` keys), and the seams to the Lua code that decides.
+// The C++ view of a service's health definition (the `health` key), and the
+// seam to the Lua code that decides. What unhealthy does is the service's
+// on_unhealthy hook (core/service_hooks.hpp).
 //
 // The DSL (lua/luvsup/health.lua) validates and normalises a probe into a
 // tree: I/O leaves (http, tcp, exec) that C++ runs, Lua function leaves that
@@ -12,6 +13,7 @@
 
 #include "core/health_status.hpp"
 #include "core/restart_policy.hpp"
+#include "core/service_hooks.hpp"
 #include "health/probe.hpp"
 
 #include <memory>
@@ -76,17 +78,6 @@ struct HealthSpec {
   int retries = 3;
   int success_threshold = 1;
   std::shared_ptr<HealthPolicy> policy; // never null once loaded
-};
-
-// What the on_unhealthy hook asks for.
-enum class UnhealthyAction { restart, wait };
-
-// The on_unhealthy hook (implemented by lua::LuaUnhealthyHook). Never throws:
-// a hook that fails is logged and yields the default, restart.
-class UnhealthyHook {
-public:
-  virtual ~UnhealthyHook() = default;
-  virtual UnhealthyAction decide(const ServiceView& service, const HealthStatus& health) = 0;
 };
 
 } // namespace luvsup::core

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace luvsup::core {
@@ -44,6 +45,12 @@ public:
   // processes carrying its environment tag, and descendants of `main_pid`
   // (-1 once the main process has been reaped: its pid may be reused).
   virtual void signal_service(const ServiceSpec& spec, pid_t pgid, pid_t main_pid, int sig) = 0;
+  // The same for a signal a hook sends (svc:signal("HUP")): not a stop, so
+  // what the service's readiness channels expect is left as it is.
+  virtual void send_signal(const ServiceSpec& spec, pid_t pgid, pid_t main_pid, int sig) = 0;
+  // The service of this stack that process `pid` belongs to by its cgroup or
+  // environment tag, if any.
+  virtual std::optional<std::string> service_of_process(pid_t pid) const = 0;
   // Whether any live process of the service remains.
   virtual bool service_alive(const ServiceSpec& spec, pid_t pgid, pid_t main_pid) = 0;
   // The service has no process any more (its output may still be draining).

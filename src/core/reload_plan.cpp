@@ -11,6 +11,11 @@ namespace {
 using K = KeyEffect;
 using S = ServiceSpec;
 
+// A hook's own fingerprint, so a plan names the hook that changed.
+template <HookKind Kind> bool hook_differs(const ServiceSpec& a, const ServiceSpec& b) {
+  return a.hook_fingerprints[static_cast<size_t>(Kind)] != b.hook_fingerprints[static_cast<size_t>(Kind)];
+}
+
 // The reload rules. env carries the contents of every env_file too (the
 // loader merges them), so editing an env file restarts the service.
 // success_codes only judges the next exit, so it applies live; oneshot
@@ -39,6 +44,17 @@ constexpr KeyRule k_key_rules[] = {
     {"health", K::live, &member_differs<&S::health_fingerprint>},
     {"on_unhealthy", K::live, &member_differs<&S::on_unhealthy_fingerprint>},
     {"start_timeout", K::live, &member_differs<&S::start_timeout>},
+    // Hooks apply live: a hook in flight finishes, but an outcome of the old
+    // definition is dropped (Service::replace_spec); the next call runs the new function.
+    {"before_start", K::live, &hook_differs<HookKind::before_start>},
+    {"on_start", K::live, &hook_differs<HookKind::on_start>},
+    {"on_ready", K::live, &hook_differs<HookKind::on_ready>},
+    {"on_exit", K::live, &hook_differs<HookKind::on_exit>},
+    {"on_crash_loop", K::live, &hook_differs<HookKind::on_crash_loop>},
+    {"on_fatal", K::live, &hook_differs<HookKind::on_fatal>},
+    {"after_stop", K::live, &hook_differs<HookKind::after_stop>},
+    {"on_change", K::live, &hook_differs<HookKind::on_change>},
+    {"hook_timeout", K::live, &member_differs<&S::hook_timeout>},
 };
 
 const ServiceSpec* find_spec(std::span<const ServiceSpec* const> specs, std::string_view name) {

@@ -19,6 +19,8 @@ std::string_view to_string(ProcState state) {
   case ProcState::completed: return "completed";
   case ProcState::fatal: return "fatal";
   case ProcState::blocked: return "blocked";
+  case ProcState::preparing: return "starting";
+  case ProcState::finishing: return "stopping";
   }
   return "unknown";
 }
@@ -41,6 +43,11 @@ std::string_view to_string(ServiceEvent event) {
   case ServiceEvent::unhealthy: return "unhealthy";
   case ServiceEvent::start_timeout: return "start_timeout";
   case ServiceEvent::deps_failed: return "deps_failed";
+  case ServiceEvent::before_start_done: return "before_start_done";
+  case ServiceEvent::on_exit_done: return "on_exit_done";
+  case ServiceEvent::after_stop_done: return "after_stop_done";
+  case ServiceEvent::unhealthy_decided: return "unhealthy_decided";
+  case ServiceEvent::hook_restart: return "hook_restart";
   }
   return "unknown";
 }
@@ -75,17 +82,22 @@ const Service::Transition Service::k_transitions[] = {
     {S::fatal, E::stop, &Service::want_down},
     {S::fatal, E::shutdown, &Service::want_down},
 
-    {S::starting, E::deps_met, &Service::spawn},
+    {S::starting, E::deps_met, &Service::prepare},
     {S::starting, E::stop, &Service::cancel_start},
     {S::starting, E::shutdown, &Service::cancel_start},
     {S::starting, E::start_timeout, &Service::note_start_overdue},
     {S::starting, E::deps_failed, &Service::block},
 
-    {S::blocked, E::deps_met, &Service::spawn},
+    {S::blocked, E::deps_met, &Service::prepare},
     {S::blocked, E::start, &Service::begin_start},
     {S::blocked, E::restart, &Service::begin_start},
     {S::blocked, E::stop, &Service::cancel_start},
     {S::blocked, E::shutdown, &Service::cancel_start},
+
+    {S::preparing, E::before_start_done, &Service::after_before_start},
+    {S::preparing, E::stop, &Service::cancel_prepare},
+    {S::preparing, E::shutdown, &Service::cancel_prepare},
+    {S::preparing, E::kill, &Service::cancel_prepare},
 
     {S::running, E::exited, &Service::on_main_exit},
     {S::running, E::stop, &Service::begin_stop},
@@ -94,6 +106,10 @@ const Service::Transition Service::k_transitions[] = {
     {S::running, E::kill, &Service::kill_now},
     {S::running, E::ready, &Service::mark_ready},
     {S::running, E::unhealthy, &Service::on_unhealthy},
+    {S::running, E::unhealthy_decided, &Service::apply_unhealthy_decision},
+    {S::running, E::hook_restart, &Service::restart_for_hook},
+    {S::stopped, E::hook_restart, &Service::begin_start},
+    {S::completed, E::hook_restart, &Service::begin_start},
 
     {S::stopping, E::exited, &Service::on_exit_while_stopping},
     {S::stopping, E::stop_timeout, &Service::escalate_to_kill},
@@ -104,18 +120,31 @@ const Service::Transition Service::k_transitions[] = {
     {S::stopping, E::start, &Service::want_restart_after_stop},
     {S::stopping, E::restart, &Service::want_restart_after_stop},
 
-    {S::backoff, E::backoff_done, &Service::restart_now},
+    {S::backoff, E::backoff_done, &Service::restart_after_backoff},
+    {S::backoff, E::on_exit_done, &Service::restart_if_due},
     {S::backoff, E::start, &Service::restart_now},
     {S::backoff, E::restart, &Service::restart_now},
     {S::backoff, E::stop, &Service::cancel_backoff},
     {S::backoff, E::shutdown, &Service::cancel_backoff},
-    {S::crash_looping, E::backoff_done, &Service::restart_now},
+    {S::crash_looping, E::backoff_done, &Service::restart_after_backoff},
+    {S::crash_looping, E::on_exit_done, &Service::restart_if_due},
     {S::crash_looping, E::start, &Service::restart_now},
     {S::crash_looping, E::restart, &Service::restart_now},
     {S::crash_looping, E::stop, &Service::cancel_backoff},
     {S::crash_looping, E::shutdown, &Service::cancel_backoff},
 
-    // A reload; the Supervisor posts these only to services wanted up.
+    {S::finishing, E::after_stop_done, &Service::finish_after_stop},
+    {S::finishing, E::stop_timeout, &Service::cut_after_stop},
+    {S::finishing, E::kill, &Service::kill_after_stop},
+    {S::finishing, E::shutdown, &Service::bound_after_stop},
+    {S::finishing, E::stop, &Service::want_down},
+    {S::finishing, E::start, &Service::want_start_after_stop},
+    {S::finishing, E::restart, &Service::want_start_after_stop},
+
+    // A reload; the Supervisor posts these only to services wanted up. A
+    // process_changed that has a row cancels the service's hooks first.
+    {S::preparing, E::process_changed, &Service::begin_start},
+    {S::finishing, E::process_changed, &Service::begin_start},
     {S::running, E::process_changed, &Service::begin_reload_restart},
     {S::stopping, E::process_changed, &Service::want_restart_after_stop},
     {S::backoff, E::process_changed, &Service::restart_now},
@@ -131,7 +160,10 @@ Service::Service(std::shared_ptr<const ServiceSpec> spec, Platform& platform,
                  std::function<void(Service&, ServiceEvent)> post)
     : m_spec(std::move(spec)), m_platform(platform), m_post(std::move(post)),
       m_timer(platform.make_timer()),
-      m_poll_timer(platform.make_timer()), m_start_timer(platform.make_timer()) {
+      m_poll_timer(platform.make_timer()), m_start_timer(platform.make_timer()),
+      m_hooks(platform, [this](HookKind kind, std::optional<HookOutcome> outcome) {
+        hook_finished(kind, std::move(outcome));
+      }) {
   make_monitor();
 }
 
@@ -155,6 +187,9 @@ void Service::make_monitor() {
 
 void Service::replace_spec(std::shared_ptr<const ServiceSpec> spec) {
   const bool health_changed = spec->health_fingerprint != m_spec->health_fingerprint;
+  const bool hooks_changed = spec->hook_fingerprints != m_spec->hook_fingerprints ||
+                             spec->on_unhealthy_fingerprint != m_spec->on_unhealthy_fingerprint;
+  m_hooks.rebind(m_spec_generation + 1, hooks_changed);
   if (!health_changed && m_monitor && spec->health) {
     // Same probes, same verdicts: a probe in flight finishes, as if nothing
     // happened (a reload elsewhere must not delay or kill it).
@@ -195,6 +230,9 @@ void Service::replace_spec(std::shared_ptr<const ServiceSpec> spec) {
 void Service::handle(ServiceEvent event) {
   for (const auto& row : k_transitions) {
     if (row.state == m_state && row.event == event) {
+      if (event == ServiceEvent::process_changed) {
+        m_hooks.cancel_all();  // the reload restarts it: its hooks in flight go
+      }
       (this->*row.action)();
       return;
     }
@@ -214,7 +252,10 @@ void Service::set_state(ProcState state) {
   if (state == m_state) {
     return;
   }
-  spdlog::debug("{}: {} -> {}", name(), to_string(m_state), to_string(state));
+  spdlog::debug("{}: {} -> {}{}", name(), to_string(m_state), to_string(state),
+                state == ProcState::preparing   ? " (before_start)"
+                : state == ProcState::finishing ? " (after_stop)"
+                                                : "");
   if (m_state == ProcState::running) {
     // Readiness and probing belong to the process that ran.
     m_ready = false;
@@ -224,6 +265,9 @@ void Service::set_state(ProcState state) {
   }
   if (m_state == ProcState::starting || m_state == ProcState::blocked) {
     m_start_timer->stop();
+  }
+  if (m_state == ProcState::finishing) {
+    m_timer->stop();  // the shutdown's bound on after_stop
   }
   const ProcState from = std::exchange(m_state, state);
   if (m_state_observer) {
@@ -256,30 +300,7 @@ void Service::mark_ready() {
   }
   m_ready = true;
   spdlog::info("{}: ready ({})", name(), m_ready_source.empty() ? "signal" : m_ready_source);
-}
-
-void Service::on_unhealthy() {
-  HealthStatus status = m_health;
-  if (!m_unhealthy_reason.empty()) {
-    status.reason = m_unhealthy_reason;
-    status.last.ok = false;
-    status.last.error = m_unhealthy_reason;
-  }
-  UnhealthyAction action = UnhealthyAction::restart;
-  if (m_spec->on_unhealthy) {
-    const ServiceView view{name(), m_spec->oneshot, m_restarts, m_history};
-    action = m_spec->on_unhealthy->decide(view, status);
-  }
-  if (action == UnhealthyAction::wait) {
-    spdlog::info("{}: on_unhealthy chose \"wait\": it keeps running", name());
-    return;
-  }
-  spdlog::warn("{}: restarting: unhealthy ({})", name(), status.reason);
-  // Like an exit: the restart policy decides the delay, so a service that
-  // keeps failing its probe backs off instead of restarting in a hot loop.
-  m_intent = StopIntent::after_exit;
-  m_stop_cause = ExitCause::killed_by_health;
-  send_stop_signal();
+  run_hook(HookKind::on_ready);
 }
 
 void Service::spawn() {
@@ -294,6 +315,7 @@ void Service::spawn() {
   m_pgid = outcome.pid;
   m_started_at = m_platform.now();
   m_main_exited = false;
+  ++m_run;
   spdlog::info("{}: started (pid {})", name(), m_pid);
   set_state(ProcState::running);
   const ReadySpec& ready = m_spec->ready;
@@ -301,6 +323,10 @@ void Service::spawn() {
   m_ready = !m_monitor && !signals_readiness;  // nothing to wait for: ready once started
   if (m_monitor) {
     m_monitor->start();
+  }
+  run_hook(HookKind::on_start);
+  if (m_ready) {
+    run_hook(HookKind::on_ready);
   }
 }
 
@@ -311,6 +337,8 @@ void Service::cancel_start() {
 
 void Service::cancel_backoff() {
   m_timer->stop();
+  m_restart_due = false;
+  m_in_crash_loop = false;
   m_wanted_up = false;
   spdlog::info("{}: stopped (restart cancelled)", name());
   set_state(ProcState::stopped);
@@ -318,13 +346,14 @@ void Service::cancel_backoff() {
 
 void Service::restart_now() {
   m_timer->stop();
+  m_restart_due = false;
   ++m_restarts;
   begin_start();
 }
 
 void Service::want_down() {
   m_wanted_up = false;
-  if (m_state == ProcState::stopping) {
+  if (m_state == ProcState::stopping || m_state == ProcState::finishing) {
     m_intent = StopIntent::stop;
     return;
   }
@@ -377,6 +406,7 @@ void Service::on_main_exit() {
   const ExitRecord& exit = m_history.back();
   spdlog::log(success ? spdlog::level::info : spdlog::level::warn, "{}: {} after {:.1f}s (pid {})",
               name(), describe(exit), exit.uptime, m_pid);
+  run_hook(HookKind::on_exit, HookContext{&exit, m_restarts, nullptr, {}});
   m_intent = StopIntent::after_exit;
   if (m_platform.service_alive(*m_spec, m_pgid, -1)) {
     // Whatever the main process left behind goes too, so the next start never
@@ -394,6 +424,7 @@ void Service::on_main_exit() {
 void Service::on_exit_while_stopping() {
   m_main_exited = true;
   record_exit(m_stop_cause, m_exit_status, {});
+  run_hook(HookKind::on_exit, HookContext{&m_history.back(), m_restarts, nullptr, {}});
   watch_leftovers();
 }
 
@@ -481,6 +512,15 @@ void Service::finish_stop() {
     break;
   }
   m_intent = StopIntent::none;
+  if (run_hook(HookKind::after_stop)) {
+    spdlog::info("{}: stopped; its after_stop hook runs", name());
+    m_after_stop_bounded = false;
+    set_state(ProcState::finishing);
+    if (m_stop_cause == ExitCause::shutdown) {
+      bound_after_stop();
+    }
+    return;
+  }
   spdlog::info("{}: stopped", name());
   set_state(ProcState::stopped);
 }
@@ -492,7 +532,9 @@ void Service::record_exit(ExitCause cause, const ExitStatus& status, std::string
   record.success = cause == ExitCause::completed;
   record.time = m_platform.now();
   record.wall_time = m_platform.wall_now();
-  record.uptime = cause == ExitCause::spawn_failed ? 0.0 : record.time - m_started_at;
+  record.uptime = cause == ExitCause::spawn_failed || cause == ExitCause::start_refused
+                      ? 0.0
+                      : record.time - m_started_at;
   record.error = std::move(error);
   m_history.push_back(std::move(record));
   while (m_history.size() > k_history_capacity) {
@@ -511,12 +553,17 @@ void Service::decide_after_exit() {
   const ServiceView view{name(), m_spec->oneshot, m_restarts, m_history};
   RestartDecision decision = m_spec->restart ? m_spec->restart->decide(view, exit)
                                              : DefaultBackoff{}.decide(view, exit);
+  const bool entering_crash_loop = decision.delay && decision.crash_looping && !m_in_crash_loop;
+  m_in_crash_loop = decision.delay && decision.crash_looping;
   if (decision.delay) {
     const double delay = *decision.delay;
     spdlog::info("{}: restarting in {:.1f}s{}", name(), delay,
                  decision.crash_looping ? " (crash-looping)" : "");
     m_timer->start(delay, [this] { m_post(*this, ServiceEvent::backoff_done); });
     set_state(decision.crash_looping ? ProcState::crash_looping : ProcState::backoff);
+    if (entering_crash_loop) {
+      run_hook(HookKind::on_crash_loop);
+    }
     return;
   }
   if (exit.success) {
@@ -527,6 +574,7 @@ void Service::decide_after_exit() {
   m_fatal_reason = decision.reason.empty() ? "the restart policy gave up" : decision.reason;
   spdlog::error("{}: gave up: {} (fatal)", name(), m_fatal_reason);
   set_state(ProcState::fatal);
+  run_hook(HookKind::on_fatal);
 }
 
 }  // namespace luvsup::core

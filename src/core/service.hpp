@@ -17,9 +17,25 @@
 //   crash-looping backoff after 3 or more quick exits in a row
 //   completed     exited with a success code and the policy does not restart it
 //   fatal         the policy gave up; not restarted until asked
-//   blocked       wanted up, but a dependency went fatal or was not ready
-//                 within start_timeout; starts as soon as its dependencies are met
+//   blocked       wanted up, but a dependency is fatal or crash-looping, or
+//                 was not ready within start_timeout; starts as soon as its
+//                 dependencies are met
+//   preparing     its dependencies are met and its before_start hook runs;
+//                 the spawn waits for it (shown as "starting")
+//   finishing     stopped, and its after_stop hook runs (shown as "stopping");
+//                 stopped once it returns
 //   stopped       not wanted up, nothing running
+//
+// Hooks (core/service_hooks.hpp; the mechanics are in HookSlots): before_start
+// holds the spawn (preparing); a refusal, failure or timeout is a failed
+// start (cause start_refused) decided by the restart policy. on_exit runs on
+// every exit of the main process, and the restart after a backoff waits for
+// it. after_stop holds the end of a stop (finishing); at shutdown it is cut
+// at the stop timeout. on_unhealthy decides what unhealthy does while the
+// service keeps running, one run at a time. on_start, on_ready,
+// on_crash_loop (once per crash loop) and on_fatal hold nothing up. A reload
+// that restarts the service (process_changed) or removes it (retire) cancels
+// its hooks in flight.
 //
 // The readiness and health axis: a running service is ready once a readiness
 // signal arrives (a passing health probe, or a ready log line, READY=1 or a
@@ -36,6 +52,7 @@
 
 #include "core/exit_record.hpp"
 #include "core/health_status.hpp"
+#include "core/hook_slots.hpp"
 #include "core/platform.hpp"
 #include "core/service_spec.hpp"
 #include "health/health_monitor.hpp"
@@ -44,12 +61,17 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace luvsup::core {
 
-enum class ProcState { stopped, starting, running, stopping, backoff, crash_looping, completed, fatal, blocked };
+enum class ProcState {
+  stopped, starting, running, stopping, backoff, crash_looping, completed, fatal, blocked,
+  preparing, finishing,
+};
+// The state as users see it: preparing is "starting", finishing "stopping".
 std::string_view to_string(ProcState state);
 
 enum class ServiceEvent {
@@ -68,7 +90,12 @@ enum class ServiceEvent {
   ready,          // a readiness signal (see Service::set_ready_source)
   unhealthy,      // unhealthy past its retries, or a missed watchdog
   start_timeout,  // start_timeout elapsed while it waited for its dependencies
-  deps_failed,    // a dependency is fatal or overdue (see Service::set_block_reason)
+  deps_failed,    // a dependency is fatal, crash-looping or overdue (see Service::set_block_reason)
+  before_start_done,  // its before_start hook finished
+  on_exit_done,       // an on_exit hook finished
+  after_stop_done,    // its after_stop hook finished
+  unhealthy_decided,  // its on_unhealthy hook finished
+  hook_restart,       // a hook asked for a restart (runbook::ServiceControl::restart)
 };
 std::string_view to_string(ServiceEvent event);
 
@@ -140,6 +167,13 @@ public:
   const std::string& block_reason() const { return m_block_reason; }
   // Whether start_timeout elapsed while it was waiting for its dependencies.
   bool start_overdue() const { return m_start_overdue; }
+  // Its process group (its first process), -1 when it has none.
+  pid_t pgid() const { return m_pgid; }
+  // Whether one of its hooks of `kind` is in flight.
+  bool hook_running(HookKind kind) const { return m_hooks.running(kind); }
+  // It left the stack (a reload removed it): its hooks in flight are
+  // cancelled and none runs any more.
+  void retire() { m_hooks.retire(); }
 
   static constexpr size_t k_history_capacity = 64;
 
@@ -176,6 +210,24 @@ private:
   void on_unhealthy();
   void note_start_overdue();
   void block();
+  void prepare();
+  void after_before_start();
+  void cancel_prepare();
+  void restart_after_backoff();
+  void restart_if_due();
+  void apply_unhealthy_decision();
+  void restart_for_health();
+  void restart_for_hook();
+  void finish_after_stop();
+  void cut_after_stop();
+  void kill_after_stop();
+  void cancel_after_stop();
+  void bound_after_stop();
+  void want_start_after_stop();
+
+  // Starts hook `kind` for the current spec; false when it has none.
+  bool run_hook(HookKind kind, const HookContext& context = {});
+  void hook_finished(HookKind kind, std::optional<HookOutcome> outcome);
 
   void set_state(ProcState state);
   // (Re)creates the health monitor for the current spec (none without a check).
@@ -220,6 +272,16 @@ private:
   std::string m_unhealthy_reason;
   HealthStatus m_health;                       // kept here: it belongs to the service, not the definition
   std::unique_ptr<health::Monitor> m_monitor;  // null without a health check
+
+  uint64_t m_run = 0;                 // counts spawns: what a late hook outcome was for
+  bool m_restart_due = false;         // the backoff elapsed while on_exit ran
+  bool m_in_crash_loop = false;       // on_crash_loop fired for the current loop
+  bool m_after_stop_bounded = false;  // the stop timeout bounds after_stop (shutdown)
+  std::optional<HookOutcome> m_before_start_outcome;  // nullopt: stale (see HookSlots)
+  std::optional<HookOutcome> m_unhealthy_outcome;
+  uint64_t m_unhealthy_run = 0;       // the run on_unhealthy was started for
+  HealthStatus m_unhealthy_status;    // what on_unhealthy was told
+  HookSlots m_hooks;                  // last: its runs go first
 };
 
 }  // namespace luvsup::core

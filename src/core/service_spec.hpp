@@ -9,10 +9,12 @@
 
 #include "core/health_spec.hpp"
 #include "core/restart_policy.hpp"
+#include "core/service_hooks.hpp"
 
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -84,7 +86,9 @@ struct ServiceSpec {
   ReadySpec ready;
   double watchdog = 0;       // seconds between WATCHDOG=1 messages; 0 = none (needs ready.notify)
   std::optional<HealthSpec> health;             // the health check, when it has one
-  std::shared_ptr<UnhealthyHook> on_unhealthy;  // null: unhealthy restarts it
+  // Its hooks (before_start, on_exit, on_unhealthy, ...), null when it has
+  // none: then unhealthy restarts it.
+  std::shared_ptr<ServiceHooks> hooks;
   double start_timeout = 60.0;  // seconds it waits for its dependencies before it is blocked
 
   std::shared_ptr<RestartPolicy> restart;  // never null once loaded
@@ -94,6 +98,8 @@ struct ServiceSpec {
   uint64_t restart_fingerprint = 0;
   uint64_t health_fingerprint = 0;        // the same for the `health` value
   uint64_t on_unhealthy_fingerprint = 0;  // and for the on_unhealthy hook
+  std::array<uint64_t, k_hook_kinds> hook_fingerprints{};  // and for each hook, by HookKind
+  double hook_timeout = 5.0;  // seconds before_start, on_exit, after_stop and on_unhealthy may take
 };
 
 }  // namespace luvsup::core

@@ -9,21 +9,31 @@
 namespace luvsup::core {
 
 Supervisor::Supervisor(Platform& platform)
-    : m_platform(platform), m_drop_timer(platform.make_timer()) {}
+    : m_platform(platform), m_drop_timer(platform.make_timer()),
+      m_control(std::make_unique<SupervisorControl>(*this, platform)) {}
 
 Supervisor::~Supervisor() = default;
 
+std::unique_ptr<Service> Supervisor::make_service(std::shared_ptr<const ServiceSpec> spec) {
+  auto service = std::make_unique<Service>(std::move(spec), m_platform,
+                                           [this](Service& s, ServiceEvent e) { post(s, e); });
+  service->set_state_observer([this](const Service& s, ProcState from) { observe(s, from); });
+  return service;
+}
+
 void Supervisor::add(std::shared_ptr<const ServiceSpec> spec) {
-  m_services.push_back(std::make_unique<Service>(
-      std::move(spec), m_platform, [this](Service& s, ServiceEvent e) { post(s, e); }));
-  m_services.back()->set_state_observer(m_state_observer);
+  m_services.push_back(make_service(std::move(spec)));
 }
 
 void Supervisor::set_state_observer(Service::StateObserver observer) {
   m_state_observer = std::move(observer);
-  for (const auto& service : m_services) {
-    service->set_state_observer(m_state_observer);
+}
+
+void Supervisor::observe(const Service& service, ProcState from) {
+  if (m_state_observer) {
+    m_state_observer(service, from);
   }
+  m_control->check(service);
 }
 
 void Supervisor::hold_down(const std::string& name, bool held) {
@@ -61,6 +71,14 @@ void Supervisor::shutdown(std::function<void(bool clean)> done) {
   if (!m_shutting_down) {
     m_shutting_down = true;
     spdlog::info("stopping the stack");
+    // Stops already under way (a user's stop, an after_stop hook) now count
+    // as the shutdown's, bounded like it by the stop timeout.
+    for (const auto& service : m_services) {
+      const ProcState state = service->state();
+      if ((state == ProcState::stopping || state == ProcState::finishing) && !service->wanted_up()) {
+        m_queue.emplace_back(service.get(), ServiceEvent::shutdown);
+      }
+    }
   }
   drain();
 }
@@ -118,6 +136,7 @@ void Supervisor::drain() {
     evaluate();
   } while (!m_queue.empty());
   m_draining = false;
+  m_control->check_all();  // readiness changes no state: watches look after each drain
   if (std::any_of(m_retiring.begin(), m_retiring.end(),
                   [this](const Service* s) { return at_rest(*s); })) {
     m_drop_timer->start(0, [this] { drop_retired(); });
@@ -160,6 +179,9 @@ std::string Supervisor::blocked_reason(const Service& service) const {
     }
     if (other->state() == ProcState::fatal) {
       return fmt::format("dependency '{}' is fatal ({})", dep.name, other->fatal_reason());
+    }
+    if (other->state() == ProcState::crash_looping) {
+      return fmt::format("dependency '{}' is crash-looping", dep.name);
     }
     if (service.start_overdue()) {
       return fmt::format("dependency '{}' not {} within {}s", dep.name,
@@ -219,10 +241,12 @@ void Supervisor::evaluate() {
     }
     if (ready) {
       m_queue.emplace_back(service.get(), ServiceEvent::deps_met);
-    } else if (state == ProcState::starting) {
-      if (std::string reason = blocked_reason(*service); !reason.empty()) {
+    } else if (std::string reason = blocked_reason(*service); !reason.empty()) {
+      if (state == ProcState::starting) {
         service->set_block_reason(std::move(reason));
         m_queue.emplace_back(service.get(), ServiceEvent::deps_failed);
+      } else if (reason != service->block_reason()) {
+        service->set_block_reason(std::move(reason));  // still blocked, now for this
       }
     }
   }

@@ -12,6 +12,7 @@
 #include "core/platform.hpp"
 #include "core/reload_plan.hpp"
 #include "core/service.hpp"
+#include "core/supervisor_control.hpp"
 
 #include <deque>
 #include <functional>
@@ -80,20 +81,31 @@ public:
   // first readiness signal, "started" for the process to run.
   bool condition_met(const Service& dependency, const std::string& condition) const;
 
+  // What hooks do to services (svc handles): restarts through the restart
+  // policy, stops, starts, signals, condition watches.
+  runbook::ServiceControl& control() { return *m_control; }
+
   Service* find(std::string_view name) const;
   const std::vector<std::unique_ptr<Service>>& services() const { return m_services; }
   bool shutting_down() const { return m_shutting_down; }
+  // Stopped, completed or fatal: nothing runs and nothing is pending.
+  bool at_rest(const Service& service) const;
+  // Whether a reload removed it and it is on its way out.
+  bool retiring(const Service& service) const;
 
 private:
+  friend class SupervisorControl;  // posts events, like the control socket's commands
   void post(Service& service, ServiceEvent event);
+  // Every service's state changes come here: the observer, then the watches.
+  void observe(const Service& service, ProcState from);
+  std::unique_ptr<Service> make_service(std::shared_ptr<const ServiceSpec> spec);
   void drain();
   void evaluate();
   // Why `service`, waiting for its dependencies, cannot start now: a
-  // dependency is fatal, or start_timeout elapsed; empty when it may wait on.
+  // dependency is fatal or crash-looping (the circuit breaker: it does not
+  // start against it), or start_timeout elapsed; empty when it may wait on.
   std::string blocked_reason(const Service& service) const;
   bool has_active_dependents(const Service& service) const;
-  bool at_rest(const Service& service) const;
-  bool retiring(const Service& service) const;
   // Whether the user stopped it, so that a reload must not start it again.
   bool explicitly_stopped(const Service& service) const;
   // What a reload's change does to a service, for applying and for a preview.
@@ -114,6 +126,7 @@ private:
   std::unique_ptr<Timer> m_drop_timer;      // drops retired services outside their own callbacks
   Service::StateObserver m_state_observer;
   std::set<std::string, std::less<>> m_held_down;
+  std::unique_ptr<SupervisorControl> m_control;  // last: it refers to the services
 };
 
 }  // namespace luvsup::core

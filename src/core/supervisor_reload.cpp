@@ -39,6 +39,8 @@ std::string Supervisor::apply_reload(const ReloadPlan& plan,
     Service* gone = find(name);
     if (gone != nullptr && !retiring(*gone)) {
       m_retiring.push_back(gone);
+      gone->retire();  // its hooks in flight are cancelled
+      m_control->removed(name);
     }
   }
   // The new declaration order, then the services on their way out.
@@ -48,9 +50,7 @@ std::string Supervisor::apply_reload(const ReloadPlan& plan,
     auto it = std::find_if(m_services.begin(), m_services.end(),
                            [&](const auto& s) { return s && s->name() == spec->name; });
     if (it == m_services.end()) {
-      ordered.push_back(std::make_unique<Service>(
-          std::move(spec), m_platform, [this](Service& s, ServiceEvent e) { post(s, e); }));
-      ordered.back()->set_state_observer(m_state_observer);
+      ordered.push_back(make_service(std::move(spec)));
       continue;
     }
     Service* service = it->get();

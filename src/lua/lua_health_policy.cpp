@@ -1,5 +1,6 @@
 #include "lua/lua_health_policy.hpp"
 
+#include "lua/probe_result.hpp"
 #include "lua/table_read.hpp"
 
 extern "C" {
@@ -14,29 +15,12 @@ namespace luvsup::lua {
 
 namespace {
 
-// stack: ... -> ..., result. May raise.
-void push_result(lua_State* L, const health::ProbeResult& r) {
-  lua_createtable(L, 0, 6);
-  lua_pushboolean(L, r.ok);
-  lua_setfield(L, -2, "ok");
-  lua_pushinteger(L, r.status);
-  lua_setfield(L, -2, "status");
-  lua_pushnumber(L, r.latency);
-  lua_setfield(L, -2, "latency");
-  lua_pushlstring(L, r.error.data(), r.error.size());
-  lua_setfield(L, -2, "error");
-  lua_pushlstring(L, r.output.data(), r.output.size());
-  lua_setfield(L, -2, "output");
-  lua_pushboolean(L, r.timed_out);
-  lua_setfield(L, -2, "timed_out");
-}
-
 // stack: ... -> ..., results (a list by leaf number). May raise.
 void push_results(lua_State* L, const std::vector<health::ProbeResult>& results) {
   lua_createtable(L, static_cast<int>(results.size()), 0);
   lua_Integer i = 0;
   for (const auto& r : results) {
-    push_result(L, r);
+    push_probe_result(L, r);
     lua_rawseti(L, -2, ++i);
   }
 }
@@ -149,52 +133,6 @@ core::HealthJudgement LuaHealthPolicy::judge(const core::HealthCounters& counter
   j.result.ok = j.passed;
   j.result.error = j.error;
   return j;
-}
-
-LuaUnhealthyHook::LuaUnhealthyHook(std::shared_ptr<LuaState> state, LuaRef hook,
-                                   std::string service_name, Budget budget)
-    : m_state(std::move(state)), m_hook(std::move(hook)), m_name(std::move(service_name)),
-      m_budget(budget) {}
-
-core::UnhealthyAction LuaUnhealthyHook::decide(const core::ServiceView& service,
-                                               const core::HealthStatus& health) {
-  std::string answer;
-  bool is_nil = false;
-  auto error = m_state->run(
-      [&](lua_State* L) {
-        luaL_checkstack(L, 8, "on_unhealthy");
-        m_hook.push(L); // stack: hook
-        lua_createtable(L, 0, 3);
-        lua_pushlstring(L, service.name.data(), service.name.size());
-        lua_setfield(L, -2, "name");
-        lua_pushboolean(L, service.oneshot);
-        lua_setfield(L, -2, "oneshot");
-        lua_pushinteger(L, service.restarts);
-        lua_setfield(L, -2, "restarts"); // stack: hook, svc
-        push_result(L, health.last);     // stack: hook, svc, result
-        lua_pushinteger(L, health.counters.failures);
-        lua_setfield(L, -2, "failures");
-        lua_pushlstring(L, health.reason.data(), health.reason.size());
-        lua_setfield(L, -2, "error");
-        lua_call(L, 2, 1); // stack: answer
-        if (lua_isnil(L, -1)) {
-          is_nil = true;
-        } else if (lua_type(L, -1) == LUA_TSTRING) {
-          answer = lua_tostring(L, -1);
-        } else {
-          luaL_error(L, "on_unhealthy returned a %s; expected \"restart\", \"wait\" or nil",
-                     luaL_typename(L, -1));
-        }
-      },
-      m_budget);
-  if (!error && !is_nil && answer != "restart" && answer != "wait") {
-    error = "on_unhealthy returned \"" + answer + "\"; expected \"restart\", \"wait\" or nil";
-  }
-  if (error) {
-    spdlog::error("{}: on_unhealthy failed, so it is restarted (the default): {}", m_name, *error);
-    return core::UnhealthyAction::restart;
-  }
-  return answer == "wait" ? core::UnhealthyAction::wait : core::UnhealthyAction::restart;
 }
 
 } // namespace luvsup::lua

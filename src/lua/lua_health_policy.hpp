@@ -1,4 +1,4 @@
-// core::HealthPolicy and core::UnhealthyHook backed by Lua.
+// core::HealthPolicy backed by Lua.
 //
 // LuaHealthPolicy::judge calls `health.judge(def, counters, primary,
 // fallback, now)` (lua/luvsup/health.lua) through the protected, budgeted
@@ -6,11 +6,6 @@
 // this is the judge itself failing, or running out of budget) is logged with
 // its traceback and the round counts as failed without counting towards
 // retries: a broken health check never restarts a good service.
-//
-// LuaUnhealthyHook calls the service's on_unhealthy(svc, result). "restart"
-// or nil restarts, "wait" keeps the service running; a hook that raises or
-// returns anything else is logged with its traceback and restarts (the
-// default).
 #pragma once
 
 #include "core/health_spec.hpp"
@@ -39,21 +34,6 @@ private:
   LuaRef m_def;
   std::string m_name;
   double m_interval;
-  Budget m_budget;
-};
-
-class LuaUnhealthyHook final : public core::UnhealthyHook {
-public:
-  LuaUnhealthyHook(std::shared_ptr<LuaState> state, LuaRef hook, std::string service_name,
-                   Budget budget = k_call_budget);
-
-  core::UnhealthyAction decide(const core::ServiceView& service,
-                               const core::HealthStatus& health) override;
-
-private:
-  std::shared_ptr<LuaState> m_state;
-  LuaRef m_hook;
-  std::string m_name;
   Budget m_budget;
 };
 

@@ -23,6 +23,8 @@ const char* cause_name(core::ExitCause cause) {
   case core::ExitCause::stopped_by_user: return "stopped_by_user";
   case core::ExitCause::restarted_by_reload: return "restarted_by_reload";
   case core::ExitCause::shutdown: return "shutdown";
+  case core::ExitCause::start_refused: return "start_refused";
+  case core::ExitCause::restarted_by_hook: return "restarted_by_hook";
   }
   return "crashed";
 }

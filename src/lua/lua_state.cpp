@@ -8,6 +8,7 @@ extern "C" {
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <stdexcept>
 
@@ -204,6 +205,23 @@ std::optional<std::string> LuaState::protected_call(int nargs, int nresults, Bud
     lua_gc(m_L, LUA_GCCOLLECT);  // release what the failed call left behind
   }
   return error;
+}
+
+int LuaState::resume(lua_State* co, RunBudget& run, int nargs, int* nresults) {
+  const Run outer = m_run;  // a resume never nests in a protected call, but be safe
+  m_run = Run{true, run.overrun, run.instructions, run.budget, now_seconds() - run.seconds};
+  std::memcpy(m_run.where, run.where, sizeof run.where);
+  lua_sethook(co, count_hook, LUA_MASKCOUNT, run.overrun ? 1 : k_hook_interval);
+  const int status = lua_resume(co, m_L, nargs, nresults);
+  run.instructions = m_run.instructions;
+  run.seconds = now_seconds() - m_run.started;
+  run.overrun = m_run.overrun;
+  std::memcpy(run.where, m_run.where, sizeof run.where);
+  m_run = outer;
+  if (!m_run.active) {
+    lua_sethook(m_L, nullptr, 0, 0);  // the overrun re-armed it on the main thread
+  }
+  return status;
 }
 
 std::optional<std::string> LuaState::call(int nargs, int nresults, Budget budget) {

@@ -65,6 +65,28 @@ public:
   std::optional<std::string> run(const std::function<void(lua_State*)>& body,
                                  Budget budget = k_call_budget);
 
+  // What one coroutine run has spent of its budget, kept across its
+  // resumptions (runbook::Scheduler owns one per run).
+  struct RunBudget {
+    Budget budget;
+    uint64_t instructions = 0;
+    double seconds = 0;    // time spent running Lua, not waiting
+    bool overrun = false;
+    char where[96] = {};   // "file:line: " of the overrun
+  };
+
+  // Resumes coroutine `co` (lua_resume) with `nargs` arguments on its stack,
+  // under `run`'s budget: the count hook goes on `co` (coroutines it creates
+  // inherit it) and, once the run has overrun, fires on every instruction so
+  // the run cannot swallow the stop. Returns lua_resume's status; *nresults
+  // as lua_resume sets it. Not reentrant: only one coroutine runs at a time.
+  int resume(lua_State* co, RunBudget& run, int nargs, int* nresults);
+
+  // The runbook::Scheduler of this state (opaque here: the scheduler sets
+  // and clears it), or null.
+  void set_scheduler(void* scheduler) { m_scheduler = scheduler; }
+  [[nodiscard]] void* scheduler() const { return m_scheduler; }
+
   // Bytes the Lua state currently holds, and the cap.
   [[nodiscard]] size_t memory_in_use() const { return m_used; }
   [[nodiscard]] size_t memory_limit() const { return m_limit; }
@@ -108,6 +130,7 @@ private:
   };
 
   lua_State* m_L = nullptr;
+  void* m_scheduler = nullptr;
   size_t m_used = 0;
   size_t m_limit = k_default_memory_limit;
   int m_live_refs = 0;

@@ -6,12 +6,15 @@
 #include "lua/health_reader.hpp"
 #include "lua/lua_health_policy.hpp"
 #include "lua/lua_restart_policy.hpp"
+#include "lua/lua_service_hooks.hpp"
+#include "runbook/runtime_api.hpp"
 #include "lua/table_read.hpp"
 
 extern "C" {
 #include <lauxlib.h>
 }
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <csignal>
@@ -106,13 +109,16 @@ struct Refs {
   int policy = LUA_NOREF;
   int judge = LUA_NOREF;         // health.judge, when the service has a health check
   int health = LUA_NOREF;        // its normalised health table
-  int on_unhealthy = LUA_NOREF;  // its on_unhealthy hook
+  std::array<int, core::k_hook_kinds> hooks;  // by HookKind (LUA_REFNIL: none)
+
+  Refs() { hooks.fill(LUA_NOREF); }
 };
 
 // The parts of a load that outlive the protected body.
 struct LoadOutput {
   StackDefinition def;
   std::vector<Refs> refs;
+  int on_reload = LUA_NOREF;
   std::string error;  // the DSL's validation message, when it returned one
 };
 
@@ -203,9 +209,18 @@ void run_dsl(lua_State* L, const std::string& given, const std::string& data_dir
       lua_getfield(L, -1, "health");  // stack: ..., svc, health
       out.refs.back().health = luaL_ref(L, LUA_REGISTRYINDEX);
     }
-    lua_getfield(L, -1, "on_unhealthy");  // stack: ..., svc, hook (nil: LUA_REFNIL)
-    out.refs.back().on_unhealthy = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, fingerprint);  // stack: ..., svc, fingerprint
+    for (size_t k = 0; k < core::k_hook_kinds; ++k) {
+      const std::string key(core::to_string(static_cast<core::HookKind>(k)));
+      loaded.hook_fingerprints[k] = value_fingerprint(L, key.c_str());
+      lua_getfield(L, -2, key.c_str());  // stack: ..., svc, fingerprint, hook
+      out.refs.back().hooks[k] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    lua_pop(L, 1);  // stack: ..., svc
+    loaded.hook_timeout = read_number(L, "hook_timeout", loaded.hook_timeout);
   });
+  lua_getfield(L, -1, "on_reload");  // stack: ..., result, on_reload
+  out.on_reload = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 }  // namespace
@@ -242,7 +257,9 @@ int limit_resource(const std::string& name) {
   return -1;
 }
 
-std::variant<StackDefinition, LoadError> load_stack(const std::string& path) {
+std::variant<StackDefinition, LoadError> load_stack(const std::string& path,
+                                                    runbook::Environment* environment) {
+  static runbook::Environment k_nothing;  // `luvsup check`: hooks never run
   namespace fs = std::filesystem;
   char* real = ::realpath(path.c_str(), nullptr);
   if (real == nullptr) {
@@ -277,37 +294,46 @@ std::variant<StackDefinition, LoadError> load_stack(const std::string& path) {
           lua_pushstring(L, lua_path.c_str());
           lua_setfield(L, -2, "path");  // stack: package
           lua_pop(L, 1);
+          runbook::open_runtime(L);
           run_dsl(L, path, data_dir, out);
         },
         k_load_budget);
   }
   // Adopt every reference made, so that none leaks whatever happened.
   struct Owned {
-    LuaRef decide, policy, judge, health, on_unhealthy;
+    LuaRef decide, policy, judge, health;
+    LuaServiceHooks::Functions hooks;
   };
   std::vector<Owned> refs;
   refs.reserve(out.refs.size());
   for (const Refs& r : out.refs) {
     refs.push_back({LuaRef(state, r.decide), LuaRef(state, r.policy), LuaRef(state, r.judge),
-                    LuaRef(state, r.health), LuaRef(state, r.on_unhealthy)});
+                    LuaRef(state, r.health), {}});
+    for (size_t k = 0; k < r.hooks.size(); ++k) {
+      refs.back().hooks[k] = LuaRef(state, r.hooks[k]);
+    }
   }
+  out.def.on_reload = LuaRef(state, out.on_reload);
   if (error) {
     return LoadError{*error};
   }
   if (!out.error.empty()) {
     return LoadError{out.error};
   }
+  out.def.scheduler = std::make_shared<runbook::Scheduler>(state, environment != nullptr ? *environment : k_nothing);
   for (size_t i = 0; i < out.def.services.size(); ++i) {
     core::ServiceSpec& spec = out.def.services[i];
+    const auto& functions = refs[i].hooks;
+    if (std::any_of(functions.begin(), functions.end(), [](const LuaRef& f) { return f.valid(); })) {
+      spec.hooks = std::make_shared<LuaServiceHooks>(out.def.lua, out.def.scheduler, std::move(refs[i].hooks),
+                                                     spec.hook_timeout);
+    }
     spec.restart = std::make_shared<LuaRestartPolicy>(out.def.lua, std::move(refs[i].decide),
                                                       std::move(refs[i].policy), spec.name);
     if (spec.health) {
       spec.health->policy = std::make_shared<LuaHealthPolicy>(out.def.lua, std::move(refs[i].judge),
                                                               std::move(refs[i].health), spec.name,
                                                               spec.health->interval);
-    }
-    if (refs[i].on_unhealthy.valid()) {
-      spec.on_unhealthy = std::make_shared<LuaUnhealthyHook>(out.def.lua, std::move(refs[i].on_unhealthy), spec.name);
     }
   }
   // What the DSL built to normalise the services is garbage now (a stack of

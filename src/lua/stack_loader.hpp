@@ -8,7 +8,10 @@
 #pragma once
 
 #include "core/service_spec.hpp"
+#include "lua/lua_ref.hpp"
 #include "lua/lua_state.hpp"
+#include "runbook/environment.hpp"
+#include "runbook/scheduler.hpp"
 
 #include <memory>
 #include <string>
@@ -29,6 +32,9 @@ struct StackDefinition {
   // luvsup's data directory, and every env_file: what a reload watcher watches.
   std::vector<std::string> loaded_files;
   std::shared_ptr<LuaState> lua;  // keeps the state alive while specs reference it
+  // Runs the state's hooks and tasks; declared after `lua`, so it goes first.
+  std::shared_ptr<runbook::Scheduler> scheduler;
+  LuaRef on_reload;  // stack { on_reload = function(plan) }, or invalid
 };
 
 struct LoadError {
@@ -37,8 +43,11 @@ struct LoadError {
   std::string message;
 };
 
-// Loads and validates the stack file at `path`. Never throws.
-std::variant<StackDefinition, LoadError> load_stack(const std::string& path);
+// Loads and validates the stack file at `path`. Hooks and tasks of the
+// stack reach the supervisor through `environment` (null: nothing, as for
+// `luvsup check`). Never throws.
+std::variant<StackDefinition, LoadError> load_stack(const std::string& path,
+                                                    runbook::Environment* environment = nullptr);
 
 // The signal number of a name without "SIG" ("TERM"), or 0 when unknown.
 int signal_number(const std::string& name);

@@ -22,6 +22,8 @@
 
 namespace luvsup::runbook {
 
+class Waiter;
+
 // The budget of one hook or task run, over all its resumptions.
 inline constexpr lua::Budget k_run_budget{50'000'000, 2.0};
 
@@ -68,19 +70,33 @@ public:
   std::unique_ptr<RunHandle> start(RunInfo info, Pusher push, ResultReader results,
                                    std::function<void(RunOutcome)> done);
 
+  // Runs `action` once the Lua code running now has yielded or returned (at
+  // once, from the loop, when none runs). What Lua asks of the supervisor
+  // (svc:restart(), svc:stop()) goes through here: the supervisor's work,
+  // which may call into Lua itself, never runs inside a coroutine.
+  void defer(std::function<void()> action);
+
   // The scheduler of the Lua state that owns `L`, or null.
   static Scheduler* of(lua_State* L);
 
   Environment& environment() { return m_environment; }
+  // The run whose Lua code runs now, or null.
+  [[nodiscard]] const RunInfo* current_run() const;
   // Runs in flight, for tests and status.
   [[nodiscard]] size_t active_runs() const;
 
-private:
   class Run;
+  struct Impl;
+
+private:
+  friend Waiter& begin_wait(lua_State* L, const char* call);
   lua::LuaState& m_state;
   Environment& m_environment;
-  struct Impl;
   std::unique_ptr<Impl> m_impl;
 };
+
+// Pushes the value a waiting call yields (for the coroutine wrappers of
+// lua/luvsup/coroutines.lua, which pass such a yield on to the scheduler).
+void push_wait_marker(lua_State* L);
 
 }  // namespace luvsup::runbook

@@ -20,13 +20,14 @@ struct Fixture {
 
   void start(const std::string& stack) {
     path = dir.write("stack.lua", stack);
-    auto loaded = app::load_and_order(path);
+    environment.platform = &platform;
+    auto loaded = app::load_and_order(path, &environment);
     REQUIRE(std::holds_alternative<app::OrderedStack>(loaded));
     auto& definition = std::get<app::OrderedStack>(loaded).definition;
     for (auto& spec : definition.services) {
       supervisor.add(std::make_shared<const core::ServiceSpec>(std::move(spec)));
     }
-    reloader = std::make_unique<app::Reloader>(supervisor, platform, path, definition);
+    reloader = std::make_unique<app::Reloader>(supervisor, platform, path, definition, environment);
     definition.services.clear();
     definition.lua.reset();
     supervisor.start_all();
@@ -51,6 +52,7 @@ struct Fixture {
   test::TempDir dir;
   std::string path;
   test::FakePlatform platform;
+  runbook::Environment environment;  // declared before the supervisor: its specs hold schedulers that use it
   core::Supervisor supervisor{platform};
   std::unique_ptr<app::Reloader> reloader;
 };

@@ -1,6 +1,7 @@
 #include "control/status_json.hpp"
 #include "core/supervisor.hpp"
 #include "support/fake_platform.hpp"
+#include "support/fake_service_hooks.hpp"
 #include "support/service_specs.hpp"
 
 #include <doctest/doctest.h>
@@ -97,4 +98,21 @@ TEST_CASE_FIXTURE(Fixture, "an exit luvsup caused names its cause, so a stop nev
   CHECK(s["state"] == "stopped");
   CHECK(s["last_exit"]["cause"] == "stopped_by_user");
   CHECK(s["last_exit"]["description"] == "stopped by user: killed by signal TERM");
+}
+
+TEST_CASE_FIXTURE(Fixture, "a refused start and a hook holding a transition show in the status") {
+  auto spec = test::make_service_spec("web");
+  auto hooks = std::make_shared<test::FakeServiceHooks>(
+      std::set<core::HookKind>{core::HookKind::before_start});
+  spec->hooks = hooks;
+  supervisor.add(spec);
+  supervisor.start_all();
+  json s = status("web");
+  CHECK(s["state"] == "starting");
+  CHECK(s["reason"] == "its before_start hook runs");
+  hooks->finish(core::HookKind::before_start, test::refused("port 5000 is in use"));
+  s = status("web");
+  CHECK(s["last_exit"]["cause"] == "start_refused");
+  CHECK(s["last_exit"]["code"].is_null());
+  CHECK(s["last_exit"]["description"] == "refused by before_start: port 5000 is in use");
 }

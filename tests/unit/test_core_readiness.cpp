@@ -1,5 +1,6 @@
-// Readiness gating dependents, what unhealthy does, and blocked dependents,
-// on the fake clock with the real Lua definitions.
+// Readiness gating dependents, what unhealthy does without an on_unhealthy
+// hook (test_core_hooks.cpp has the hooks), and blocked dependents, on the
+// fake clock with the real Lua definitions.
 #include "health_fixture.hpp"
 
 using luvsup::core::ExitCause;
@@ -125,47 +126,6 @@ TEST_CASE_FIXTURE(HealthFixture,
   CHECK(delays[0] == doctest::Approx(1.5).epsilon(0.1)); // 2 s after the exit, 0.5 s already passed
   CHECK(delays[1] == doctest::Approx(3.5).epsilon(0.1));
   CHECK(delays[2] == doctest::Approx(7.5).epsilon(0.1));
-}
-
-TEST_CASE_FIXTURE(HealthFixture,
-                  "on_unhealthy returning wait keeps the service running and fires again later") {
-  load("service 'api' { cmd = 'x', health = health.tcp { port = 1, retries = 2, interval = 1 },\n"
-       "  on_unhealthy = function(svc, r)\n"
-       "    _G.calls = (_G.calls or 0) + 1; _G.last = svc.name .. ': ' .. r.error; return 'wait'\n"
-       "  end }\n");
-  for (int i = 0; i < 4; ++i) {
-    round("api", failed("refused"));
-  }
-  CHECK(sigterms("api") == 0);
-  CHECK(svc("api").state() == ProcState::running);
-  CHECK(eval(*def.lua, "return calls .. ' ' .. last") == "2 api: refused");
-}
-
-TEST_CASE_FIXTURE(HealthFixture, "on_unhealthy returning restart or nil restarts the service") {
-  load("service 'a' { cmd = 'x', health = health.tcp { port = 1, retries = 1 }, on_unhealthy = "
-       "function() return 'restart' end }\n"
-       "service 'b' { cmd = 'x', health = health.tcp { port = 1, retries = 1 }, on_unhealthy = "
-       "function() end }\n");
-  round("a", failed());
-  round("b", failed());
-  CHECK(sigterms("a") == 1);
-  CHECK(sigterms("b") == 1);
-}
-
-TEST_CASE_FIXTURE(HealthFixture,
-                  "a raising or misbehaving on_unhealthy hook is treated as the default, restart") {
-  load("service 'a' { cmd = 'x', health = health.tcp { port = 1, retries = 1 }, on_unhealthy = "
-       "function() error('boom') end }\n"
-       "service 'b' { cmd = 'x', health = health.tcp { port = 1, retries = 1 }, on_unhealthy = "
-       "function() return 'later' end }\n"
-       "service 'c' { cmd = 'x', health = health.tcp { port = 1, retries = 1 }, on_unhealthy = "
-       "function() while true do end end }\n");
-  round("a", failed());
-  round("b", failed());
-  round("c", failed());
-  CHECK(sigterms("a") == 1);
-  CHECK(sigterms("b") == 1);
-  CHECK(sigterms("c") == 1);
 }
 
 TEST_CASE_FIXTURE(HealthFixture,

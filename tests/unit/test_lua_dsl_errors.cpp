@@ -182,3 +182,23 @@ TEST_CASE("a depends_on table with restart names the dependency and the bad sub-
   CHECK(load_error(db + "service 'api' { cmd = 'x', depends_on = { db = { condition = 'up' } } }\n") ==
         "stack.lua:2: service 'api': key 'depends_on' condition \"up\" for 'db' must be \"started\", \"healthy\" or \"completed\"");
 }
+
+TEST_CASE("a hook that is not a function, a bad hook_timeout and a misspelt hook are reported") {
+  CHECK(load_error("service 'web' {\n  cmd = 'x',\n  before_start = 'free the port',\n}\n") ==
+        "stack.lua:3: service 'web': key 'before_start' expects a function(svc) returning false, "
+        "reason to refuse the start, got string");
+  CHECK(load_error("service 'web' { cmd = 'x', on_exit = true }\n") ==
+        "stack.lua:1: service 'web': key 'on_exit' expects a function(svc, exit), got boolean");
+  CHECK(load_error("service 'web' {\n  cmd = 'x',\n  hook_timeout = -1,\n}\n") ==
+        "stack.lua:3: service 'web': key 'hook_timeout' expects a duration >= 0 (seconds), got -1");
+  CHECK(load_error("service 'web' { cmd = 'x', hook_timeout = 0 }\n") ==
+        "stack.lua:1: service 'web': key 'hook_timeout' must be above 0");
+  CHECK(load_error("service 'web' {\n  cmd = 'x',\n  on_fatl = function() end,\n}\n") ==
+        "stack.lua:3: service 'web': unknown key 'on_fatl'; did you mean 'on_fatal'?");
+  CHECK(load_error("service 'web' { cmd = 'x', pre_start = function() end }\n") ==
+        "stack.lua:1: service 'web': unknown key 'pre_start'; did you mean 'before_start'?");
+  CHECK(load_error("stack {\n  on_reload = 'log it',\n}\nservice 'web' { cmd = 'x' }\n") ==
+        "stack.lua:2: stack: key 'on_reload' expects a function(plan), got string");
+  CHECK(load_error("stack { defaults = { on_fatal = 1 } }\nservice 'web' { cmd = 'x' }\n") ==
+        "stack.lua:1: stack defaults (for service 'web'): key 'on_fatal' expects a function(svc), got number");
+}

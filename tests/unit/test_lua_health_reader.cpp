@@ -1,5 +1,5 @@
 // The stack loader reads health, ready, watchdog, start_timeout and
-// on_unhealthy into ServiceSpec.
+// on_unhealthy's fingerprint into ServiceSpec.
 #include "lua/stack_loader.hpp"
 
 #include "test_lua_support.hpp"
@@ -39,7 +39,7 @@ TEST_CASE("a health check loads with the documented defaults") {
   CHECK(db.health->probe.leaf == 1);
   CHECK_FALSE(db.health->fallback);
   CHECK(db.health->policy != nullptr);
-  CHECK(db.on_unhealthy == nullptr);
+  CHECK(db.hooks == nullptr);
   CHECK(db.start_timeout == 60);
   CHECK(db.ready == luvsup::core::ReadySpec{});
   CHECK_FALSE(def.services[1].health);
@@ -83,7 +83,7 @@ TEST_CASE("a probe tree loads with its leaves numbered, timeouts inherited and h
   REQUIRE(h.fallback);
   CHECK(h.fallback->host == "::1");
   CHECK(h.fallback->leaf == 1);
-  CHECK(def.services[0].on_unhealthy != nullptr);
+  CHECK(def.services[0].on_unhealthy_fingerprint != 0);
 }
 
 TEST_CASE("ready, watchdog and start_timeout load") {
@@ -103,7 +103,7 @@ TEST_CASE("health references are released with the specs") {
   TempDir dir;
   auto def = load(
       dir, "service 'a' { cmd = 'x', health = health.tcp(1), on_unhealthy = function() end }\n");
-  CHECK(def.lua->live_refs() == 5); // decide, policy, judge, health table, hook
+  CHECK(def.lua->live_refs() == 5); // decide, policy, judge, health table, on_unhealthy in the hooks
   def.services.clear();
   CHECK(def.lua->live_refs() == 0);
 }

@@ -43,6 +43,15 @@ public:
     signals.push_back({spec.name, sig});
   }
 
+  void send_signal(const core::ServiceSpec& spec, pid_t, pid_t, int sig) override {
+    sent.push_back({spec.name, sig});
+  }
+
+  std::optional<std::string> service_of_process(pid_t pid) const override {
+    auto it = owners.find(pid);
+    return it != owners.end() ? std::optional<std::string>(it->second) : std::nullopt;
+  }
+
   bool service_alive(const core::ServiceSpec& spec, pid_t, pid_t) override {
     return alive[spec.name] > 0;
   }
@@ -115,6 +124,8 @@ public:
 
   std::vector<std::string> spawned;
   std::vector<Signal> signals;
+  std::vector<Signal> sent;                  // send_signal: signals hooks sent
+  std::map<pid_t, std::string> owners;       // service_of_process: pid -> service (tag or cgroup)
   std::vector<std::string> gone;
   std::vector<std::string> removed;  // services service_removed was called for
   std::map<std::string, int> alive;  // service -> number of live processes

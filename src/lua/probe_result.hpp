@@ -1,0 +1,16 @@
+// A probe's result as Lua sees it: { ok, status, latency, error, output,
+// timed_out }, for health verdicts and the on_unhealthy hook.
+#pragma once
+
+#include "health/probe.hpp"
+
+extern "C" {
+#include <lua.h>
+}
+
+namespace luvsup::lua {
+
+// stack: ... -> ..., result. May raise (memory).
+void push_probe_result(lua_State* L, const health::ProbeResult& r);
+
+}  // namespace luvsup::lua
