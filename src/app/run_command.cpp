@@ -22,6 +22,7 @@
 #include "uv/timer.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -212,8 +213,9 @@ int run_command(const cli::Options& options) {
     }
     session.tasks.apply(definition);
     // The specs hold the Lua state now; a reload's old state must go once
-    // nothing running needs it, so nothing else keeps it.
-    definition.services.clear();
+    // nothing running needs it, so nothing else keeps it. The emptied vector
+    // gives back its storage too: it lives as long as this function.
+    std::vector<core::ServiceSpec>().swap(definition.services);
     definition.lua.reset();
     definition.scheduler.reset();  // its timers belong to the session's loop
     auto& reloader = session.reloader;
@@ -292,6 +294,9 @@ int run_command(const cli::Options& options) {
                               session.control->socket_path(), definition.log_dir));
       });
       supervisor.start_all();
+      // Loading the stack freed much (the DSL's garbage, the definitions'
+      // copies) that sits between live blocks: give those pages back.
+      ::malloc_trim(0);
       if (report.pending()) {
         startup.begin();
       }

@@ -6,12 +6,12 @@ namespace luvsup::app {
 
 StartupWatch::StartupWatch(events::EventBus& bus, const core::Supervisor& supervisor,
                            std::function<void(const std::string&)> done)
-    : m_bus(bus), m_supervisor(supervisor), m_done(std::move(done)) {
-  m_bus.subscribe(this);
-}
+    : m_bus(bus), m_supervisor(supervisor), m_done(std::move(done)) {}
 
 StartupWatch::~StartupWatch() {
-  m_bus.unsubscribe(this);
+  if (m_subscribed) {
+    m_bus.unsubscribe(this);
+  }
 }
 
 void StartupWatch::begin() {
@@ -21,6 +21,8 @@ void StartupWatch::begin() {
     }
   }
   m_begun = true;
+  m_bus.subscribe(this);
+  m_subscribed = true;
   check();
 }
 
@@ -96,6 +98,9 @@ void StartupWatch::check() {
   }
   auto done = std::move(m_done);
   m_done = nullptr;
+  // Every line of service output passes the event stream: leave it once done.
+  m_bus.unsubscribe(this);
+  m_subscribed = false;
   done(summary);
 }
 

@@ -1,7 +1,8 @@
 // Knows when the stack has come up: every service that was wanted up when
 // the watch began has left `starting` (it runs, completed, or failed) or
 // waits on a dependency that failed or was stopped by the user. Used
-// by `run --detach` to tell the waiting parent; an event stream subscriber.
+// by `run --detach` to tell the waiting parent; an event stream subscriber
+// from begin() until it has reported, and not before or after.
 #pragma once
 
 #include "core/supervisor.hpp"
@@ -39,6 +40,7 @@ private:
   std::function<void(const std::string&)> m_done;
   std::vector<const core::Service*> m_watched;
   bool m_begun = false;
+  bool m_subscribed = false;
 };
 
 } // namespace luvsup::app

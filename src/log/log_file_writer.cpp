@@ -23,6 +23,7 @@ public:
 
   void append(std::string_view ts, std::string_view tag, char mark, std::string_view payload);
   void start_job();
+  void commit_soon();
   void on_job_done();
   bool hold_after_error(const WriteOutcome& out);
   void on_stall();
@@ -45,8 +46,10 @@ public:
       m_batch.release();
       m_pending.release();
       m_timer.reset();
+      m_batch_timer.reset();
     }
   }
+  bool may_start() const { return !m_in_flight && !m_retry_scheduled && !m_pending.empty(); }
   void cancel_retry() {
     if (m_retry_scheduled) {
       m_retry_scheduled = false;
@@ -62,6 +65,7 @@ public:
   std::function<void(bool)> m_flow;
   std::vector<std::function<void()>> m_waiters;
   std::optional<uv::Timer> m_timer; // exists only while a job or a retry is pending
+  std::optional<uv::Timer> m_batch_timer; // commit_soon()'s deadline; freed with the buffers
   bool m_in_flight = false;
   bool m_retry_scheduled = false;
   bool m_paused = false;
@@ -174,6 +178,31 @@ void LogFileWriter::Core::start_job() {
   }
 }
 
+void LogFileWriter::Core::commit_soon() {
+  if (!may_start()) {
+    return; // nothing to do, or the job in flight (or the retry) takes it when done
+  }
+  if (m_pending.size() >= k_batch_size || m_orphaned || !m_waiters.empty()) {
+    start_job();
+    return;
+  }
+  if (!m_batch_timer) {
+    m_batch_timer.emplace(m_loop);
+    m_batch_timer->unref(); // flush() and the destructor commit what is left
+  }
+  if (!m_batch_timer->active()) {
+    m_batch_timer->start(k_batch_delay, [this] {
+      try {
+        if (may_start()) {
+          start_job();
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("{}: log writer: {}", m_service, e.what());
+      }
+    });
+  }
+}
+
 void LogFileWriter::Core::on_stall() {
   if (!m_in_flight || m_stalled) {
     return;
@@ -276,7 +305,7 @@ void LogFileWriter::Core::on_job_done() {
   }
   if (!m_pending.empty() && !m_retry_scheduled) {
     m_batch.clear();
-    start_job();
+    commit_soon();
   }
   if (!m_in_flight && m_pending.empty()) {
     // Idle. The buffers go after a short grace, not at once: a steady stream
@@ -321,9 +350,13 @@ void LogFileWriter::append(std::string_view timestamp, std::string_view tag, cha
 
 void LogFileWriter::commit() {
   Core& c = *m_core;
-  if (!c.m_in_flight && !c.m_retry_scheduled && !c.m_pending.empty()) {
+  if (c.may_start()) {
     c.start_job();
   }
+}
+
+void LogFileWriter::commit_soon() {
+  m_core->commit_soon();
 }
 
 void LogFileWriter::update(LogFileSettings settings) {
@@ -364,6 +397,10 @@ bool LogFileWriter::paused() const {
 bool LogFileWriter::idle() const {
   const Core& c = *m_core;
   return !c.m_in_flight && c.m_pending.empty() && !c.m_retry_scheduled;
+}
+
+size_t LogFileWriter::pending_bytes() const {
+  return m_core->m_pending.size();
 }
 
 uint64_t LogFileWriter::dropped_total() const {

@@ -4,6 +4,10 @@
 // the buffer to libuv's threadpool, which writes it (rotating as needed) while
 // the next records accumulate. One write job is in flight per file, so a busy
 // service gets large batches and an idle one holds no buffer at all.
+// commit_soon() batches further: a service writing fast is read in chunks of
+// one pipe write each (often 64 KiB), and handing each to a pool thread costs
+// two thread wake-ups, more than writing it; so it waits for k_batch_size
+// bytes, or k_batch_delay seconds at most.
 //
 // Back-pressure: above k_high_water pending bytes the writer asks its feeders
 // to stop reading (the flow listener gets paused = true) and releases them
@@ -41,6 +45,8 @@ public:
   static constexpr size_t k_low_water = 256u << 10;
   static constexpr double k_retry_interval = 1.0;
   static constexpr double k_idle_release = 1.0; // seconds idle before the buffers are freed
+  static constexpr size_t k_batch_size = 256u << 10;
+  static constexpr double k_batch_delay = 0.005; // seconds
 
   // `service` names the service in luvsup's own log messages.
   LogFileWriter(uv_loop_t* loop, std::string service, LogFileSettings settings);
@@ -55,6 +61,10 @@ public:
   // Starts writing what was appended, unless a job is in flight or a retry is
   // scheduled (then it goes with the next job).
   void commit();
+  // Like commit() once k_batch_size bytes are pending; below that, commits
+  // k_batch_delay seconds after the first uncommitted record (unless a job
+  // in flight takes them first).
+  void commit_soon();
   // New settings: apply from the next job; a new path is opened then. A new
   // path also retries at once when writing was failing.
   void update(LogFileSettings settings);
@@ -69,6 +79,8 @@ public:
   // True while no job is in flight, nothing is pending and no retry waits.
   // (Buffers are freed k_idle_release seconds after becoming idle.)
   [[nodiscard]] bool idle() const;
+  // Formatted bytes appended and not yet handed to a write job.
+  [[nodiscard]] size_t pending_bytes() const;
   // Service bytes dropped so far (for status and tests).
   [[nodiscard]] uint64_t dropped_total() const;
 

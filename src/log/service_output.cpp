@@ -147,7 +147,7 @@ void ServiceOutput::on_data(Stream& stream, std::string_view chunk) {
   stream.framer.feed(chunk,
                      [&](std::string_view payload, char mark) { emit(stream, ts, payload, mark); });
   if (stream.writer != nullptr) {
-    stream.writer->commit();
+    stream.writer->commit_soon();
   }
 }
 

@@ -90,6 +90,14 @@ public:
   // Bytes the Lua state currently holds, and the cap.
   [[nodiscard]] size_t memory_in_use() const { return m_used; }
   [[nodiscard]] size_t memory_limit() const { return m_limit; }
+  // Runs a full garbage collection in protected mode. Loading a stack leaves
+  // the DSL's temporary tables behind, which the incremental collector would
+  // keep until the state doubles; a supervisor that then idles should not
+  // carry them. A stack's own __gc finalisers run here as in any collection
+  // step: Lua turns their errors into warnings and runs them without hooks.
+  void collect_garbage() {
+    (void)run([](lua_State* L) { lua_gc(L, LUA_GCCOLLECT); });
+  }
 
   // Registry references alive (see LuaRef), for leak tests.
   [[nodiscard]] int live_refs() const { return m_live_refs; }

@@ -37,6 +37,15 @@ TEST_CASE_FIXTURE(Fixture, "the stack is up once every wanted service runs") {
   CHECK(*summary == "2 services running");
 }
 
+TEST_CASE_FIXTURE(Fixture, "the watch is on the event stream only until it has reported") {
+  CHECK(bus.subscriber_count() == 0);
+  supervisor.add(test::make_service_spec("db"));
+  supervisor.start_all();
+  watch.begin();
+  REQUIRE(summary.has_value());
+  CHECK(bus.subscriber_count() == 0);
+}
+
 TEST_CASE_FIXTURE(Fixture, "a service that failed to spawn counts as failed, not as pending") {
   platform.failing_spawns.insert("web");
   supervisor.add(test::make_service_spec("db"));

@@ -134,6 +134,29 @@ TEST_CASE("loading a stack leaves one policy reference pair per service and free
   CHECK(def.lua->live_refs() == 0);
 }
 
+TEST_CASE("a full collection frees what no longer is reachable") {
+  LuaState state;
+  REQUIRE(eval(state, "junk = {} for i = 1, 10000 do junk[i] = { i } end return #junk") == "10000");
+  const size_t full = state.memory_in_use();
+  REQUIRE(eval(state, "junk = nil return 0") == "0");
+  state.collect_garbage();
+  CHECK(state.memory_in_use() + 256 * 1024 < full);
+}
+
+TEST_CASE("a loaded stack carries none of the DSL's temporary tables") {
+  luvsup::test::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 200; ++i) {
+    text += "service 's" + std::to_string(i) + "' { cmd = { 'sleep', '1' }, env = { A = 'b' } }\n";
+  }
+  auto result = luvsup::lua::load_stack(dir.write("stack.lua", text));
+  auto& def = std::get<luvsup::lua::StackDefinition>(result);
+  const size_t loaded = def.lua->memory_in_use();
+  def.lua->collect_garbage();
+  // A second collection finds (almost) nothing: the loader already ran one.
+  CHECK(def.lua->memory_in_use() + 4096 > loaded);
+}
+
 TEST_CASE("the data directory can be set from the environment") {
   ::setenv("LUVSUP_DATA_DIR", "/opt/luvsup-data", 1);
   CHECK(luvsup::lua::find_data_dir() == "/opt/luvsup-data");
