@@ -13,6 +13,10 @@ return function(marker)
   local function resume(co, ...)
     local r = pack(raw_resume(co, ...))
     while r[1] and r[2] == marker and status(co) == "suspended" do
+      if not coroutine.isyieldable() then
+        error("a waiting call inside a coroutine resumed from a C function or metamethod " ..
+          "cannot wait; resume it from the hook's own code", 2)
+      end
       raw_yield(marker)             -- the enclosing coroutine waits for the same result
       r = pack(raw_resume(co))      -- the inner waiting call receives it
     end
@@ -24,7 +28,10 @@ return function(marker)
     local co = create(f)
     return function(...)
       local r = pack(resume(co, ...))
-      if not r[1] then error(r[2], 0) end
+      if not r[1] then
+        coroutine.close(co)  -- its to-be-closed variables run, as with the stock wrap
+        error(r[2], 0)
+      end
       return unpack(r, 2, r.n)
     end
   end

@@ -117,6 +117,7 @@ ReloadOutcome Reloader::load_and_apply(std::string_view trigger, bool log_failur
     m_on_applied(definition);
   }
   m_on_reload.start(definition, plan, trigger);
+  definition.scheduler.reset();  // before the state it runs on
   definition.lua.reset();
 
   // Hash a file the new stack loaded for the first time now; the others as

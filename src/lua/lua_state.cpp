@@ -211,17 +211,40 @@ int LuaState::resume(lua_State* co, RunBudget& run, int nargs, int* nresults) {
   const Run outer = m_run;  // a resume never nests in a protected call, but be safe
   m_run = Run{true, run.overrun, run.instructions, run.budget, now_seconds() - run.seconds};
   std::memcpy(m_run.where, run.where, sizeof run.where);
-  lua_sethook(co, count_hook, LUA_MASKCOUNT, run.overrun ? 1 : k_hook_interval);
+  // Re-setting the hook would restart its countdown and let a run that
+  // yields often escape counting: set it only when it differs.
+  const int count = run.overrun ? 1 : k_hook_interval;
+  if (lua_gethook(co) != count_hook || lua_gethookcount(co) != count) {
+    lua_sethook(co, count_hook, LUA_MASKCOUNT, count);
+  }
   const int status = lua_resume(co, m_L, nargs, nresults);
   run.instructions = m_run.instructions;
   run.seconds = now_seconds() - m_run.started;
-  run.overrun = m_run.overrun;
+  run.overrun = m_run.overrun || run.instructions > run.budget.instructions || run.seconds > run.budget.seconds;
   std::memcpy(run.where, m_run.where, sizeof run.where);
   m_run = outer;
   if (!m_run.active) {
     lua_sethook(m_L, nullptr, 0, 0);  // the overrun re-armed it on the main thread
   }
   return status;
+}
+
+void LuaState::close_thread(lua_State* co, RunBudget& run) {
+  const Run outer = m_run;
+  // Pending <close> handlers run now: under the run's budget, so that one
+  // that never ends is stopped (lua_resetthread catches the raise).
+  m_run = Run{true, run.overrun, run.instructions, run.budget, now_seconds() - run.seconds};
+  lua_sethook(co, count_hook, LUA_MASKCOUNT, run.overrun ? 1 : k_hook_interval);
+#if LUA_VERSION_RELEASE_NUM >= 50406
+  lua_closethread(co, nullptr);
+#else
+  lua_resetthread(co);
+#endif
+  lua_sethook(co, nullptr, 0, 0);
+  m_run = outer;
+  if (!m_run.active) {
+    lua_sethook(m_L, nullptr, 0, 0);
+  }
 }
 
 std::optional<std::string> LuaState::call(int nargs, int nresults, Budget budget) {

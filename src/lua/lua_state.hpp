@@ -82,6 +82,11 @@ public:
   // as lua_resume sets it. Not reentrant: only one coroutine runs at a time.
   int resume(lua_State* co, RunBudget& run, int nargs, int* nresults);
 
+  // Closes coroutine `co`, which will not be resumed again (lua_resetthread,
+  // lua_closethread from 5.4.6): its pending to-be-closed variables run under
+  // `run`'s budget.
+  void close_thread(lua_State* co, RunBudget& run);
+
   // The runbook::Scheduler of this state (opaque here: the scheduler sets
   // and clears it), or null.
   void set_scheduler(void* scheduler) { m_scheduler = scheduler; }

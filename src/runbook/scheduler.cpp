@@ -23,16 +23,6 @@ namespace {
 // wrappers and the scheduler tell a wait from a script's own yield.
 char k_wait_marker;
 
-// Closes a coroutine that will not be resumed again. Lua 5.4.4 has
-// lua_resetthread; 5.4.6 renamed it lua_closethread.
-void close_thread(lua_State* co) {
-#if LUA_VERSION_RELEASE_NUM >= 50406
-  lua_closethread(co, nullptr);
-#else
-  lua_resetthread(co);
-#endif
-}
-
 std::string format_seconds(double s) {
   return fmt::format("{:g}s", s);
 }
@@ -74,8 +64,15 @@ public:
 };
 
 struct Scheduler::Impl {
-  Impl(lua::LuaState& state_, Environment& environment_) : state(state_), environment(environment_) {}
+  Impl(Scheduler& owner_, lua::LuaState& state_, Environment& environment_)
+      : owner(owner_), state(state_), environment(environment_) {}
 
+  // Pins the scheduler for the length of a loop entry: destroying a run may
+  // drop the last reference to it (a run's function holds the definition
+  // that holds the scheduler). Null when it is not owned by a shared_ptr.
+  std::shared_ptr<Scheduler> keep() { return owner.weak_from_this().lock(); }
+
+  Scheduler& owner;
   lua::LuaState& state;
   Environment& environment;
   std::map<uint64_t, std::unique_ptr<Run>> runs;
@@ -93,7 +90,10 @@ struct Scheduler::Impl {
       wake = environment.platform->make_timer();
     }
     if (wake) {
-      wake->start(0, [this] { drain(); });
+      wake->start(0, [this] {
+        auto pinned = keep();
+        drain();
+      });
     }
   }
 
@@ -117,11 +117,12 @@ struct Scheduler::Impl {
   }
 
   void cancel(uint64_t id) {
+    auto pinned = keep();
     if (current != nullptr && current->id == id) {
       cancel_current = true;  // closed once its coroutine has yielded
       return;
     }
-    runs.erase(id);
+    auto run = runs.extract(id);  // destroyed outside the map's own code
   }
 
   void finish(uint64_t id, RunOutcome outcome) {
@@ -156,9 +157,12 @@ struct Scheduler::Impl {
     auto batch = std::exchange(ready, {});  // runs queued meanwhile wait for the next wake
     for (const uint64_t id : batch) {
       auto it = runs.find(id);
-      if (it != runs.end()) {
+      // A stale entry (its wait was replaced by a newer one) is skipped.
+      if (it != runs.end() && (it->second->co == nullptr || it->second->completed)) {
         it->second->queued = false;
         step(*it->second);
+      } else if (it != runs.end()) {
+        it->second->queued = false;
       }
     }
     run_deferred();
@@ -250,7 +254,7 @@ struct Scheduler::Impl {
     }
     run_deferred();  // may cancel or finish runs, this one included
     if (std::exchange(cancel_current, false)) {
-      runs.erase(id);
+      auto cancelled = runs.extract(id);
       return;
     }
     if (finished) {
@@ -262,7 +266,7 @@ struct Scheduler::Impl {
 Scheduler::Run::~Run() {
   op.reset();  // kills what it waits for
   if (co != nullptr) {
-    close_thread(co);
+    m_impl.state.close_thread(co, budget);
   }
 }
 
@@ -270,6 +274,8 @@ Environment& Scheduler::Run::environment() { return m_impl.environment; }
 
 Completion Scheduler::Run::completion() {
   const uint64_t seq = ++wait_seq;
+  completed = false;  // a wait that never yielded (an error in between) leaves nothing behind
+  result = nullptr;
   std::weak_ptr<Impl*> token = m_impl.token;
   return [token, run_id = id, seq](ResultPusher pusher) {
     if (auto alive = token.lock()) {
@@ -297,12 +303,14 @@ private:
 }  // namespace
 
 Scheduler::Scheduler(lua::LuaState& state, Environment& environment)
-    : m_state(state), m_environment(environment), m_impl(std::make_unique<Impl>(state, environment)) {
+    : m_state(state), m_environment(environment), m_impl(std::make_unique<Impl>(*this, state, environment)) {
   state.set_scheduler(this);
 }
 
 Scheduler::~Scheduler() {
-  m_impl->runs.clear();
+  while (!m_impl->runs.empty()) {
+    auto run = m_impl->runs.extract(m_impl->runs.begin());
+  }
   m_state.set_scheduler(nullptr);
 }
 
@@ -316,6 +324,7 @@ std::unique_ptr<RunHandle> Scheduler::start(RunInfo info, Pusher push, ResultRea
   if (added.info.timeout > 0 && m_environment.platform != nullptr) {
     added.timeout_timer = m_environment.platform->make_timer();
     added.timeout_timer->start(added.info.timeout, [impl = m_impl.get(), id, timeout = added.info.timeout] {
+      auto pinned = impl->keep();
       impl->finish(id, {RunOutcome::Status::timed_out, "timed out after " + format_seconds(timeout)});
     });
   }

@@ -50,7 +50,7 @@ public:
   virtual ~RunHandle() = default;
 };
 
-class Scheduler {
+class Scheduler : public std::enable_shared_from_this<Scheduler> {
 public:
   Scheduler(lua::LuaState& state, Environment& environment);
   ~Scheduler();  // cancels every run still going
