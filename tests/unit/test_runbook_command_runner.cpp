@@ -18,21 +18,20 @@ namespace {
 
 // A loop, a CommandRunner and a Reaper that hands it every exit.
 struct Bench {
-  Bench()
-      : reaper(make_loop(), [this](pid_t pid, core::ExitStatus st) {
-          if (runner->claim_exit(pid, st)) {
-            claimed.push_back(pid);
-          }
-        }) {
+  Bench() {
+    REQUIRE(uv_loop_init(&loop) == 0);
+    reaper.emplace(&loop, [this](pid_t pid, core::ExitStatus st) {
+      if (runner->claim_exit(pid, st)) {
+        claimed.push_back(pid);
+      }
+    });
     runner.emplace(&loop);
   }
   ~Bench() {
     runner.reset();
-    uv_run(&loop, UV_RUN_NOWAIT);
-  }
-  uv_loop_t* make_loop() {
-    REQUIRE(uv_loop_init(&loop) == 0);
-    return &loop;
+    reaper.reset();
+    uv_run(&loop, UV_RUN_NOWAIT);  // the handles' close callbacks free them
+    uv_loop_close(&loop);
   }
   bool run_until(const std::function<bool()>& done, double seconds = 10.0) {
     return wait_until(
@@ -51,7 +50,7 @@ struct Bench {
     return *result;
   }
   uv_loop_t loop{};
-  process::Reaper reaper;
+  std::optional<process::Reaper> reaper;
   std::optional<runbook::CommandRunner> runner;
   std::vector<pid_t> claimed;
 };
