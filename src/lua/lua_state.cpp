@@ -55,11 +55,11 @@ int message_handler(lua_State* L) {
 }
 
 int blocked_execute(lua_State* L) {
-  return luaL_error(L, "os.execute blocks the supervisor; run the command as a health.exec probe or a oneshot service");
+  return luaL_error(L, "os.execute blocks the supervisor; in a hook or task use exec { ... }, which waits without blocking it; elsewhere run the command as a health.exec probe or a oneshot service");
 }
 
 int blocked_popen(lua_State* L) {
-  return luaL_error(L, "io.popen blocks the supervisor; run the command as a health.exec probe or a oneshot service");
+  return luaL_error(L, "io.popen blocks the supervisor; in a hook or task use exec { ... }, which waits without blocking it; elsewhere run the command as a health.exec probe or a oneshot service");
 }
 
 int blocked_exit(lua_State* L) {

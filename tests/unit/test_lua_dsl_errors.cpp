@@ -154,8 +154,8 @@ TEST_CASE("an unknown restart string or backoff option is reported") {
 
 TEST_CASE("blocking functions raise an error naming the alternative") {
   CHECK(load_error("os.execute('ls')\n") ==
-        "stack.lua:1: os.execute blocks the supervisor; run the command as a health.exec probe or a oneshot service");
-  CHECK(load_error("io.popen('ls')\n") == "stack.lua:1: io.popen blocks the supervisor; run the command as a health.exec probe or a oneshot service");
+        "stack.lua:1: os.execute blocks the supervisor; in a hook or task use exec { ... }, which waits without blocking it; elsewhere run the command as a health.exec probe or a oneshot service");
+  CHECK(load_error("io.popen('ls')\n") == "stack.lua:1: io.popen blocks the supervisor; in a hook or task use exec { ... }, which waits without blocking it; elsewhere run the command as a health.exec probe or a oneshot service");
   CHECK(load_error("os.exit(1)\n").find("os.exit would stop the supervisor") != std::string::npos);
 }
 

@@ -97,8 +97,8 @@ TEST_CASE("the allocator refuses growth beyond the cap and the state survives") 
 
 TEST_CASE("blocking functions are replaced by errors naming the alternative") {
   LuaState state;
-  CHECK(eval(state, "os.execute('true')").find("os.execute blocks the supervisor; run the command as a health.exec probe") != std::string::npos);
-  CHECK(eval(state, "io.popen('true')").find("io.popen blocks the supervisor; run the command as a health.exec probe") != std::string::npos);
+  CHECK(eval(state, "os.execute('true')").find("os.execute blocks the supervisor; in a hook or task use exec { ... }") != std::string::npos);
+  CHECK(eval(state, "io.popen('true')").find("io.popen blocks the supervisor; in a hook or task use exec { ... }") != std::string::npos);
   CHECK(eval(state, "os.exit(0)").find("os.exit would stop the supervisor") != std::string::npos);
   CHECK(eval(state, "return type(os.time())") == "number");  // the rest of os stays
 }
