@@ -141,28 +141,37 @@ function Loader:fail(line, message)
   raise(string.format("%s:%d: %s", self.file, line, message))
 end
 
-function Loader:service(name, line)
+-- Declares `kind "name" { ... }` (a service or a task) at `line`: checks the
+-- name, refuses a second one of that name, records the entry in `list` and
+-- `by_name`, and returns the function that takes the body. `example` shows
+-- the body's keys in messages ("cmd = ...").
+function Loader:declare(kind, name, line, list, by_name, example)
   if type(name) ~= "string" then
-    self:fail(line, string.format("service expects a name: service \"name\" { ... }, got %s", type(name)))
+    self:fail(line, string.format("%s expects a name: %s \"name\" { %s }, got %s", kind, kind,
+      kind == "service" and "..." or example, type(name)))
   end
   if not name:match("^[%a_][%w_%-]*$") then
-    self:fail(line, string.format("bad service name %q: use letters, digits, '_' and '-', " ..
-      "starting with a letter or '_'", name))
+    self:fail(line, string.format("bad %s name %q: use letters, digits, '_' and '-', " ..
+      "starting with a letter or '_'", kind, name))
   end
-  local first = self.by_name[name]
+  local first = by_name[name]
   if first then
-    self:fail(line, string.format("duplicate service '%s' (first defined at line %d)", name, first.line))
+    self:fail(line, string.format("duplicate %s '%s' (first defined at line %d)", kind, name, first.line))
   end
   local entry = { name = name, line = line }
-  self.by_name[name] = entry
-  self.services[#self.services + 1] = entry
+  by_name[name] = entry
+  list[#list + 1] = entry
   return function(body)
     if type(body) ~= "table" then
-      self:fail(line, string.format("service '%s': expects a table of keys: service \"%s\" { cmd = ... }, got %s",
-        name, name, type(body)))
+      self:fail(line, string.format("%s '%s': expects a table of keys: %s \"%s\" { %s }, got %s",
+        kind, name, kind, name, example, type(body)))
     end
     entry.body = body
   end
+end
+
+function Loader:service(name, line)
+  return self:declare("service", name, line, self.services, self.by_name, "cmd = ...")
 end
 
 function Loader:stack(def, line)

@@ -103,29 +103,9 @@ end
 ---@param name any
 ---@param line integer
 function M.declare(loader, name, line)
-  if type(name) ~= "string" then
-    loader:fail(line, string.format("task expects a name: task \"name\" { every = ..., run = ... }, got %s", type(name)))
-  end
-  if not name:match("^[%a_][%w_%-]*$") then
-    loader:fail(line, string.format("bad task name %q: use letters, digits, '_' and '-', " ..
-      "starting with a letter or '_'", name))
-  end
   loader.tasks = loader.tasks or {}
   loader.task_by_name = loader.task_by_name or {}
-  local first = loader.task_by_name[name]
-  if first then
-    loader:fail(line, string.format("duplicate task '%s' (first defined at line %d)", name, first.line))
-  end
-  local entry = { name = name, line = line }
-  loader.task_by_name[name] = entry
-  loader.tasks[#loader.tasks + 1] = entry
-  return function(body)
-    if type(body) ~= "table" then
-      loader:fail(line, string.format("task '%s': expects a table of keys: task \"%s\" { every = ..., run = ... }, got %s",
-        name, name, type(body)))
-    end
-    entry.body = body
-  end
+  return loader:declare("task", name, line, loader.tasks, loader.task_by_name, "every = ..., run = ...")
 end
 
 -- Checks one task and returns it normalised for the C++ reader
