@@ -1,5 +1,7 @@
 #include "cli/control_client.hpp"
 
+#include "cli/reply_head.hpp"
+
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -49,18 +51,13 @@ bool ControlClient::send(const nlohmann::json& request) {
   return true;
 }
 
-std::optional<nlohmann::json> ControlClient::next() {
+std::optional<std::string> ControlClient::next_line() {
   for (;;) {
     const size_t newline = m_buffer.find('\n');
     if (newline != std::string::npos) {
       std::string line = m_buffer.substr(0, newline);
       m_buffer.erase(0, newline + 1);
-      auto doc = nlohmann::json::parse(line, nullptr, false);
-      if (doc.is_discarded()) {
-        m_error = "luvsup sent a line that is not JSON";
-        return std::nullopt;
-      }
-      return doc;
+      return line;
     }
     char buf[65536];
     const ssize_t n = ::read(m_fd.get(), buf, sizeof buf);
@@ -73,6 +70,31 @@ std::optional<nlohmann::json> ControlClient::next() {
     }
     m_buffer.append(buf, static_cast<size_t>(n));
   }
+}
+
+std::optional<nlohmann::json> ControlClient::checked(nlohmann::json doc) {
+  if (doc.is_discarded()) {
+    m_error = "luvsup sent a line that is not JSON";
+    return std::nullopt;
+  }
+  return doc;
+}
+
+std::optional<nlohmann::json> ControlClient::next() {
+  auto line = next_line();
+  if (!line) {
+    return std::nullopt;
+  }
+  return checked(nlohmann::json::parse(*line, nullptr, false));
+}
+
+std::optional<nlohmann::json> ControlClient::next_head(std::string& line) {
+  auto read = next_line();
+  if (!read) {
+    return std::nullopt;
+  }
+  line = std::move(*read);
+  return checked(parse_reply_head(line));
 }
 
 } // namespace luvsup::cli

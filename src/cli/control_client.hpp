@@ -28,9 +28,15 @@ public:
   // The next JSON line; nullopt at end of stream (or on a read error, or on
   // a line that is not JSON: `error()` says which).
   std::optional<nlohmann::json> next();
+  // As next(), but the reply is only its top level (parse_reply_head) and
+  // the line itself is left in `line`, for a command that prints it as it came.
+  std::optional<nlohmann::json> next_head(std::string& line);
   const std::string& error() const { return m_error; }
 
 private:
+  std::optional<std::string> next_line();
+  std::optional<nlohmann::json> checked(nlohmann::json doc);
+
   explicit ControlClient(os::UniqueFd fd) : m_fd(std::move(fd)) {}
   os::UniqueFd m_fd;
   std::string m_buffer;

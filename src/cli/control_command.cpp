@@ -2,6 +2,7 @@
 
 #include "app/commands.hpp"
 #include "cli/control_client.hpp"
+#include "cli/json_indent.hpp"
 #include "cli/log_tail.hpp"
 #include "cli/socket_locator.hpp"
 #include "cli/status_table.hpp"
@@ -146,11 +147,19 @@ int wait_stopped(ControlClient& client, const json& reply) {
   return app::k_exit_failure;
 }
 
-int report(ControlClient& client, const json& reply, const ControlArgs& args) {
+// Whether the command prints the reply line as it came (indented), so only
+// its top level needs parsing.
+bool prints_reply_line(const ControlArgs& args) { return args.command == "status" && args.json; }
+
+// `line` is the reply as it came when prints_reply_line(args).
+int report(ControlClient& client, const json& reply, const ControlArgs& args,
+           const std::string& line) {
   const std::string& cmd = args.command;
   if (cmd == "status") {
     if (args.json) {
-      fmt::print("{}\n", reply.dump(2, ' ', false, json::error_handler_t::replace));
+      std::string text = indent_json(line);
+      text += '\n';
+      std::fwrite(text.data(), 1, text.size(), stdout);
     } else {
       fmt::print("{}", render_status_table(reply.value("services", json::array()),
                                            isatty(STDOUT_FILENO) != 0));
@@ -229,7 +238,8 @@ std::optional<int> talk(const SocketTarget& target, const ControlArgs& args, boo
   const std::string send_error = client.error();
   // A refused client may find the connection closed before it sends; the
   // refusal is still there to read.
-  auto reply = client.next();
+  std::string line;
+  auto reply = prints_reply_line(args) ? client.next_head(line) : client.next();
   if (guessing && (!reply || (!reply->value("ok", false) && wrong_guess(*reply)))) {
     return std::nullopt;
   }
@@ -245,7 +255,7 @@ std::optional<int> talk(const SocketTarget& target, const ControlArgs& args, boo
   if (!reply->value("ok", false)) {
     return fail(*reply);
   }
-  return report(client, *reply, args);
+  return report(client, *reply, args, line);
 }
 
 } // namespace

@@ -112,7 +112,14 @@ void Connection::send(const nlohmann::json& message) {
   if (m_closed) {
     return;
   }
-  m_out += message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  send_line(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void Connection::send_line(std::string_view json_text) {
+  if (m_closed) {
+    return;
+  }
+  m_out += json_text;
   m_out += '\n';
   flush();
 }

@@ -39,6 +39,8 @@ public:
 
   // Queues one JSON line (invalid UTF-8 in strings is replaced).
   void send(const nlohmann::json& message);
+  // Queues one line of JSON text written elsewhere (without its newline).
+  void send_line(std::string_view json_text);
   // Closes after what is queued is written; no further request is read.
   void finish();
   // Closes now, dropping what is queued.

@@ -149,20 +149,42 @@ void ControlService::status(Connection& client, const Request& request) {
   if (!services) {
     return;
   }
+  send_services(client, request, *services, true);
+}
+
+void ControlService::send_services(Connection& client, const Request& request,
+                                   const std::vector<core::Service*>& services,
+                                   bool with_stack) {
   const double now = m_platform.now();
-  json list = json::array();
-  for (const core::Service* service : *services) {
-    list.push_back(service_status(m_supervisor, *service, now, m_platform.wall_now()));
+  const double wall_now = m_platform.wall_now();
+  // The members of ok_reply and the rest, in the sorted order nlohmann
+  // gives every other reply.
+  JsonWriter out;
+  out.begin_object();
+  out.field("error", nullptr);
+  out.field("id", request.id);
+  out.field("ok", true);
+  out.key("services");
+  out.begin_array();
+  for (const core::Service* service : services) {
+    write_service_status(out, m_supervisor, *service, now, wall_now);
   }
-  json reply = ok_reply(request.id);
-  reply["stack"] = {{"name", m_stack.name},
-                    {"file", m_stack.file},
-                    {"pid", ::getpid()},
-                    {"uptime", now - m_stack.started_at},
-                    {"shutting_down", m_supervisor.shutting_down()}};
-  reply["stack"]["last_reload"] = last_reload_json(m_actions.last_reload());
-  reply["services"] = std::move(list);
-  client.send(reply);
+  out.end_array();
+  if (with_stack) {
+    out.key("stack");
+    out.begin_object();
+    out.field("file", m_stack.file);
+    out.key("last_reload");
+    write_last_reload(out, m_actions.last_reload());
+    out.field("name", m_stack.name);
+    out.field("pid", ::getpid());
+    out.field("shutting_down", m_supervisor.shutting_down());
+    out.field("uptime", now - m_stack.started_at);
+    out.end_object();
+  }
+  out.field("v", k_protocol_version);
+  out.end_object();
+  client.send_line(out.text());
 }
 
 namespace {
@@ -232,13 +254,7 @@ void ControlService::change(Connection& client, const Request& request) {
       break;
     }
   }
-  json reply = ok_reply(request.id);
-  const double now = m_platform.now();
-  reply["services"] = json::array();
-  for (const core::Service* service : *services) {
-    reply["services"].push_back(service_status(m_supervisor, *service, now, m_platform.wall_now()));
-  }
-  client.send(reply);
+  send_services(client, request, *services, false);
 }
 
 void ControlService::pid(Connection& client, const Request& request) {

@@ -53,6 +53,9 @@ private:
   void handle(Connection& client, const Request& request);
   void status(Connection& client, const Request& request);
   void change(Connection& client, const Request& request);
+  // The ok reply listing `services`' status, with the stack's when asked.
+  void send_services(Connection& client, const Request& request,
+                     const std::vector<core::Service*>& services, bool with_stack);
   void logs(Connection& client, const Request& request);
   void pid(Connection& client, const Request& request);
   void signal(Connection& client, const Request& request);

@@ -10,8 +10,6 @@ namespace luvsup::control {
 
 namespace {
 
-using nlohmann::json;
-
 // The cause as the status schema names it: "spawn_failed", "killed_by_health".
 std::string cause_name(core::ExitCause cause) {
   std::string name(core::to_string(cause));
@@ -34,36 +32,80 @@ std::string exit_description(const core::ExitRecord& exit) {
   }
 }
 
-json exit_json(const core::ExitRecord& exit, double now) {
-  json out = {
-      {"cause", cause_name(exit.cause)},
-      {"code", exit.status.signal == 0 && exit.cause != core::ExitCause::spawn_failed &&
-                       exit.cause != core::ExitCause::start_refused
-                   ? json(exit.status.code)
-                   : json(nullptr)},
-      {"signal", nullptr},
-      {"core_dumped", exit.status.core_dumped},
-      {"uptime", exit.uptime},
-      {"time", exit.wall_time},
-      {"ago", now - exit.time},
-      {"description", exit_description(exit)},
-  };
-  if (exit.status.signal != 0) {
-    const char* abbrev = sigabbrev_np(exit.status.signal);
-    out["signal"] =
-        abbrev != nullptr ? json(std::string("SIG") + abbrev) : json(exit.status.signal);
+void write_exit(JsonWriter& out, const core::ExitRecord& exit, double now) {
+  out.begin_object();
+  out.field("ago", now - exit.time);
+  out.field("cause", cause_name(exit.cause));
+  out.key("code");
+  if (exit.status.signal == 0 && exit.cause != core::ExitCause::spawn_failed &&
+      exit.cause != core::ExitCause::start_refused) {
+    out.value(exit.status.code);
+  } else {
+    out.value(nullptr);
   }
-  return out;
+  out.field("core_dumped", exit.status.core_dumped);
+  out.field("description", exit_description(exit));
+  out.key("signal");
+  if (exit.status.signal == 0) {
+    out.value(nullptr);
+  } else if (const char* abbrev = sigabbrev_np(exit.status.signal)) {
+    out.value(std::string("SIG") + abbrev);
+  } else {
+    out.value(exit.status.signal);
+  }
+  out.field("time", exit.wall_time);
+  out.field("uptime", exit.uptime);
+  out.end_object();
+}
+
+// A string, or null when it is empty.
+void string_or_null(JsonWriter& out, std::string_view name, const std::string& text) {
+  out.key(name);
+  if (text.empty()) {
+    out.value(nullptr);
+  } else {
+    out.value(text);
+  }
+}
+
+void write_health(JsonWriter& out, const core::Service& service, double now, double wall_now) {
+  const core::HealthStatus* health = service.health();
+  out.begin_object();
+  if (health == nullptr) {
+    out.field("failures", 0);
+    out.field("last_error", nullptr);
+    out.field("latency", nullptr);
+    out.field("ready", service.ready());
+    out.field("since", nullptr);
+    out.field("status", nullptr);
+    out.end_object();
+    return;
+  }
+  out.field("failures", health->counters.failures);
+  // The last round's result as the verdict saw it; its output is capped so
+  // a status of many services stays small.
+  constexpr size_t k_output_shown = 512;
+  out.key("last");
+  out.begin_object();
+  out.field("ok", health->last.ok);
+  out.field("output", std::string_view(health->last.output).substr(0, k_output_shown));
+  out.field("status", health->last.status);
+  out.field("timed_out", health->last.timed_out);
+  out.end_object();
+  string_or_null(out, "last_error", health->last.ok ? std::string() : health->last.error);
+  out.field("latency", health->last_latency);
+  out.field("ready", service.ready());
+  out.field("since", wall_now - (now - health->last_change));
+  out.field("status", core::to_string(health->counters.state));
+  out.end_object();
 }
 
 } // namespace
 
-json status_reason(const core::Supervisor& supervisor, const core::Service& service) {
+std::string status_reason(const core::Supervisor& supervisor, const core::Service& service) {
   switch (service.state()) {
-  case core::ProcState::fatal:
-    return service.fatal_reason().empty() ? json(nullptr) : json(service.fatal_reason());
-  case core::ProcState::blocked:
-    return service.block_reason().empty() ? json(nullptr) : json(service.block_reason());
+  case core::ProcState::fatal: return service.fatal_reason();
+  case core::ProcState::blocked: return service.block_reason();
   case core::ProcState::preparing: return "its before_start hook runs";
   case core::ProcState::finishing: return "its after_stop hook runs";
   case core::ProcState::starting: {
@@ -73,69 +115,65 @@ json status_reason(const core::Supervisor& supervisor, const core::Service& serv
       if (other != nullptr && !supervisor.condition_met(*other, dep.condition)) {
         waiting +=
             (waiting.empty() ? "waiting for " : ", ") + dep.name + " (" + dep.condition + ")";
-        if (other != nullptr && supervisor.held_down(*other)) {
+        if (supervisor.held_down(*other)) {
           waiting += ", stopped by the user";
         }
       }
     }
-    return waiting.empty() ? json(nullptr) : json(waiting);
+    return waiting;
   }
   default:
     if (supervisor.held_down(service)) {
       return "stopped by the user (luvsup start clears it)";
     }
-    return nullptr;
+    return {};
   }
 }
 
-json last_reload_json(const core::LastReload& last) {
+void write_last_reload(JsonWriter& out, const core::LastReload& last) {
   if (!last.attempted) {
-    return nullptr;
+    out.value(nullptr);
+    return;
   }
-  return {{"ok", last.ok}, {"trigger", last.trigger}, {"message", last.message}, {"time", last.wall_time}};
+  out.begin_object();
+  out.field("message", last.message);
+  out.field("ok", last.ok);
+  out.field("time", last.wall_time);
+  out.field("trigger", last.trigger);
+  out.end_object();
 }
 
-json service_status(const core::Supervisor& supervisor, const core::Service& service, double now,
-                    double wall_now) {
+void write_service_status(JsonWriter& out, const core::Supervisor& supervisor,
+                          const core::Service& service, double now, double wall_now) {
   const bool has_pid = service.has_process() && service.pid() > 0;
-  json out = {
-      {"name", service.name()},
-      {"state", core::to_string(service.state())},
-      {"pid", service.main_running() ? json(service.pid()) : json(nullptr)},
-      {"uptime", has_pid ? json(now - service.started_at()) : json(nullptr)},
-      {"restarts", service.restarts()},
-      {"wanted", service.wanted_up() ? "up" : "down"},
-      {"held_down", supervisor.held_down(service)},
-      {"reason", status_reason(supervisor, service)},
-      {"last_exit", nullptr},
-      {"health",
-       {{"status", nullptr},
-        {"since", nullptr},
-        {"failures", 0},
-        {"last_error", nullptr},
-        {"latency", nullptr},
-        {"ready", service.ready()}}},
-  };
-  if (const core::HealthStatus* health = service.health()) {
-    json& h = out["health"];
-    h["status"] = core::to_string(health->counters.state);
-    h["since"] = wall_now - (now - health->last_change);
-    h["failures"] = health->counters.failures;
-    h["last_error"] = health->last.ok || health->last.error.empty() ? json(nullptr)
-                                                                     : json(health->last.error);
-    h["latency"] = health->last_latency;
-    // The last round's result as the verdict saw it; its output is capped so
-    // a status of many services stays small.
-    constexpr size_t k_output_shown = 512;
-    h["last"] = {{"ok", health->last.ok},
-                 {"status", health->last.status},
-                 {"timed_out", health->last.timed_out},
-                 {"output", health->last.output.substr(0, k_output_shown)}};
+  out.begin_object();
+  out.key("health");
+  write_health(out, service, now, wall_now);
+  out.field("held_down", supervisor.held_down(service));
+  out.key("last_exit");
+  if (service.history().empty()) {
+    out.value(nullptr);
+  } else {
+    write_exit(out, service.history().back(), now);
   }
-  if (!service.history().empty()) {
-    out["last_exit"] = exit_json(service.history().back(), now);
+  out.field("name", service.name());
+  out.key("pid");
+  if (service.main_running()) {
+    out.value(service.pid());
+  } else {
+    out.value(nullptr);
   }
-  return out;
+  string_or_null(out, "reason", status_reason(supervisor, service));
+  out.field("restarts", service.restarts());
+  out.field("state", core::to_string(service.state()));
+  out.key("uptime");
+  if (has_pid) {
+    out.value(now - service.started_at());
+  } else {
+    out.value(nullptr);
+  }
+  out.field("wanted", service.wanted_up() ? "up" : "down");
+  out.end_object();
 }
 
 } // namespace luvsup::control

@@ -9,25 +9,27 @@
 //              "latency":0.003,"ready":true}}
 #pragma once
 
+#include "control/json_writer.hpp"
 #include "core/last_reload.hpp"
 #include "core/supervisor.hpp"
 
-#include <nlohmann/json.hpp>
+#include <string>
 
 namespace luvsup::control {
 
-// One service's status; `now` is Platform::now() and `wall_now` the time
-// since the epoch at the same moment.
-nlohmann::json service_status(const core::Supervisor& supervisor, const core::Service& service,
-                              double now, double wall_now);
+// Writes one service's status; `now` is Platform::now() and `wall_now` the
+// time since the epoch at the same moment. Keys in sorted order, as the
+// replies built with nlohmann::json have them.
+void write_service_status(JsonWriter& out, const core::Supervisor& supervisor,
+                          const core::Service& service, double now, double wall_now);
 
-// The last reload: {"ok":false,"trigger":"file change","message":"stack.lua:3: ...",
-// "time":1764579600.5}, or null when there was none.
-nlohmann::json last_reload_json(const core::LastReload& last);
+// The last reload: {"message":"stack.lua:3: ...","ok":false,"time":1764579600.5,
+// "trigger":"file change"}, or null when there was none.
+void write_last_reload(JsonWriter& out, const core::LastReload& last);
 
 // Why a service is not up when that needs explaining: a fatal service's
 // reason, or what a starting one waits for ("waiting for db (healthy)").
-// Null when there is nothing to explain.
-nlohmann::json status_reason(const core::Supervisor& supervisor, const core::Service& service);
+// Empty when there is nothing to explain (the status shows null).
+std::string status_reason(const core::Supervisor& supervisor, const core::Service& service);
 
 } // namespace luvsup::control

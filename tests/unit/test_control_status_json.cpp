@@ -19,7 +19,10 @@ struct Fixture {
   test::FakePlatform platform;
   core::Supervisor supervisor{platform};
   json status(const std::string& name) {
-    return control::service_status(supervisor, *supervisor.find(name), platform.now(), platform.wall_now());
+    control::JsonWriter out;
+    control::write_service_status(out, supervisor, *supervisor.find(name), platform.now(),
+                                  platform.wall_now());
+    return json::parse(out.text());
   }
 };
 
