@@ -9,7 +9,7 @@ namespace luvsup::core {
 
 HookSlots::HookSlots(Platform& platform, Finished finished)
     : m_platform(platform), m_finished(std::move(finished)),
-      m_reap_timer(platform.make_timer()) {}
+      m_reap_timer(platform) {}
 
 // Runs go first (in reverse start order), while the timer and the callback
 // they never call any more still exist.
@@ -88,7 +88,7 @@ void HookSlots::finish(uint64_t id, HookOutcome outcome) {
   const uint64_t generation = it->generation;
   m_done.push_back(std::move(*it));
   m_runs.erase(it);
-  m_reap_timer->start(0, [this] { m_done.clear(); });
+  m_reap_timer.start(0, [this] { m_done.clear(); });
   m_finished(kind, generation == m_generation ? std::optional<HookOutcome>(std::move(outcome))
                                               : std::nullopt);
 }

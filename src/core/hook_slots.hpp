@@ -12,6 +12,7 @@
 // their `done` callback.
 #pragma once
 
+#include "core/lazy_timer.hpp"
 #include "core/platform.hpp"
 #include "core/service_hooks.hpp"
 #include "core/service_spec.hpp"
@@ -69,7 +70,7 @@ private:
   Finished m_finished;
   std::vector<Run> m_runs;
   std::vector<Run> m_done;  // finished runs, destroyed by m_reap_timer
-  std::unique_ptr<Timer> m_reap_timer;
+  LazyTimer m_reap_timer;
   uint64_t m_next_id = 1;
   uint64_t m_generation = 0;  // the service's current spec generation
   bool m_retired = false;

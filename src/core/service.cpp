@@ -159,8 +159,8 @@ const Service::Transition Service::k_transitions[] = {
 Service::Service(std::shared_ptr<const ServiceSpec> spec, Platform& platform,
                  std::function<void(Service&, ServiceEvent)> post)
     : m_spec(std::move(spec)), m_platform(platform), m_post(std::move(post)),
-      m_timer(platform.make_timer()),
-      m_poll_timer(platform.make_timer()), m_start_timer(platform.make_timer()),
+      m_timer(platform),
+      m_poll_timer(platform), m_start_timer(platform),
       m_hooks(platform, [this](HookKind kind, std::optional<HookOutcome> outcome) {
         hook_finished(kind, std::move(outcome));
       }) {
@@ -264,10 +264,10 @@ void Service::set_state(ProcState state) {
     }
   }
   if (m_state == ProcState::starting || m_state == ProcState::blocked) {
-    m_start_timer->stop();
+    m_start_timer.stop();
   }
   if (m_state == ProcState::finishing) {
-    m_timer->stop();  // the shutdown's bound on after_stop
+    m_timer.stop();  // the shutdown's bound on after_stop
   }
   const ProcState from = std::exchange(m_state, state);
   if (m_state_observer) {
@@ -280,9 +280,9 @@ void Service::begin_start() {
   m_intent = StopIntent::none;
   m_fatal_reason.clear();
   m_start_overdue = false;
-  m_start_timer->stop();
+  m_start_timer.stop();
   if (!m_spec->depends_on.empty()) {
-    m_start_timer->start(m_spec->start_timeout, [this] { m_post(*this, ServiceEvent::start_timeout); });
+    m_start_timer.start(m_spec->start_timeout, [this] { m_post(*this, ServiceEvent::start_timeout); });
   }
   set_state(ProcState::starting);
 }
@@ -336,7 +336,7 @@ void Service::cancel_start() {
 }
 
 void Service::cancel_backoff() {
-  m_timer->stop();
+  m_timer.stop();
   m_restart_due = false;
   m_in_crash_loop = false;
   m_wanted_up = false;
@@ -345,7 +345,7 @@ void Service::cancel_backoff() {
 }
 
 void Service::restart_now() {
-  m_timer->stop();
+  m_timer.stop();
   m_restart_due = false;
   ++m_restarts;
   begin_start();
@@ -392,7 +392,7 @@ void Service::send_stop_signal() {
   spdlog::info("{}: stopping ({}, timeout {}s)", name(), signal_name(stop.signal), stop.timeout);
   m_kill_sent = false;
   m_platform.signal_service(*m_spec, m_pgid, live_main_pid(), stop.signal);
-  m_timer->start(stop.timeout, [this] { m_post(*this, ServiceEvent::stop_timeout); });
+  m_timer.start(stop.timeout, [this] { m_post(*this, ServiceEvent::stop_timeout); });
   set_state(ProcState::stopping);
   watch_leftovers();
 }
@@ -444,7 +444,7 @@ void Service::send_kill() {
     m_killed_at_shutdown = true;
   }
   m_platform.signal_service(*m_spec, m_pgid, live_main_pid(), SIGKILL);
-  m_timer->start(k_kill_grace, [this] { m_post(*this, ServiceEvent::stop_timeout); });
+  m_timer.start(k_kill_grace, [this] { m_post(*this, ServiceEvent::stop_timeout); });
 }
 
 void Service::abandon_survivors() {
@@ -479,7 +479,7 @@ void Service::poll_leftovers() {
     return;
   }
   if (m_main_exited && !m_platform.service_alive(*m_spec, m_pgid, -1)) {
-    m_poll_timer->stop();
+    m_poll_timer.stop();
     m_post(*this, ServiceEvent::leftovers_gone);
     return;
   }
@@ -487,13 +487,13 @@ void Service::poll_leftovers() {
     // Catch processes forked between the last scan and the SIGKILL.
     m_platform.signal_service(*m_spec, m_pgid, live_main_pid(), SIGKILL);
   }
-  m_poll_timer->start(m_poll_interval, [this] { poll_leftovers(); });
+  m_poll_timer.start(m_poll_interval, [this] { poll_leftovers(); });
   m_poll_interval = std::min(m_poll_interval * 2, k_max_poll);
 }
 
 void Service::finish_stop() {
-  m_timer->stop();
-  m_poll_timer->stop();
+  m_timer.stop();
+  m_poll_timer.stop();
   m_platform.service_gone(*m_spec);
   m_pid = -1;
   m_pgid = -1;
@@ -559,7 +559,7 @@ void Service::decide_after_exit() {
     const double delay = *decision.delay;
     spdlog::info("{}: restarting in {:.1f}s{}", name(), delay,
                  decision.crash_looping ? " (crash-looping)" : "");
-    m_timer->start(delay, [this] { m_post(*this, ServiceEvent::backoff_done); });
+    m_timer.start(delay, [this] { m_post(*this, ServiceEvent::backoff_done); });
     set_state(decision.crash_looping ? ProcState::crash_looping : ProcState::backoff);
     if (entering_crash_loop) {
       run_hook(HookKind::on_crash_loop);

@@ -53,6 +53,7 @@
 #include "core/exit_record.hpp"
 #include "core/health_status.hpp"
 #include "core/hook_slots.hpp"
+#include "core/lazy_timer.hpp"
 #include "core/platform.hpp"
 #include "core/service_spec.hpp"
 #include "health/health_monitor.hpp"
@@ -260,11 +261,11 @@ private:
   std::deque<ExitRecord> m_history;
   std::string m_fatal_reason;
 
-  std::unique_ptr<Timer> m_timer;        // backoff delay or stop timeout
-  std::unique_ptr<Timer> m_poll_timer;   // re-checks for leftover processes while stopping
+  LazyTimer m_timer;        // backoff delay or stop timeout
+  LazyTimer m_poll_timer;   // re-checks for leftover processes while stopping
   double m_poll_interval = 0;
 
-  std::unique_ptr<Timer> m_start_timer;  // start_timeout while waiting for dependencies
+  LazyTimer m_start_timer;  // start_timeout while waiting for dependencies
   bool m_start_overdue = false;
   std::string m_block_reason;
   bool m_ready = false;

@@ -215,7 +215,7 @@ void Service::bound_after_stop() {
   m_intent = StopIntent::stop;
   if (!m_after_stop_bounded) {
     m_after_stop_bounded = true;
-    m_timer->start(m_spec->stop.timeout, [this] { m_post(*this, ServiceEvent::stop_timeout); });
+    m_timer.start(m_spec->stop.timeout, [this] { m_post(*this, ServiceEvent::stop_timeout); });
   }
 }
 
