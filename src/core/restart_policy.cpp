@@ -5,7 +5,7 @@
 
 namespace luvsup::core {
 
-int quick_exit_streak(const std::deque<ExitRecord>& history, double reset_after) {
+int quick_exit_streak(const std::vector<ExitRecord>& history, double reset_after) {
   int streak = 0;
   for (auto it = history.rbegin(); it != history.rend() && it->uptime < reset_after; ++it) {
     ++streak;

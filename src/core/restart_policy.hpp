@@ -8,7 +8,7 @@
 
 #include "core/exit_record.hpp"
 
-#include <deque>
+#include <vector>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,7 +21,7 @@ struct ServiceView {
   std::string_view name;
   bool oneshot = false;
   int restarts = 0;  // restarts since luvsup started managing the service
-  const std::deque<ExitRecord>& history;
+  const std::vector<ExitRecord>& history;
 };
 
 struct RestartDecision {
@@ -46,6 +46,6 @@ public:
 
 // How many exits in a row, ending with the newest, came less than `reset_after`
 // seconds after their start.
-int quick_exit_streak(const std::deque<ExitRecord>& history, double reset_after);
+int quick_exit_streak(const std::vector<ExitRecord>& history, double reset_after);
 
 }  // namespace luvsup::core

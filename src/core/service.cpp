@@ -537,8 +537,8 @@ void Service::record_exit(ExitCause cause, const ExitStatus& status, std::string
                       : record.time - m_started_at;
   record.error = std::move(error);
   m_history.push_back(std::move(record));
-  while (m_history.size() > k_history_capacity) {
-    m_history.pop_front();
+  if (m_history.size() > k_history_capacity) {
+    m_history.erase(m_history.begin());
   }
 }
 

@@ -59,7 +59,7 @@
 #include "health/health_monitor.hpp"
 
 #include <algorithm>
-#include <deque>
+#include <vector>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -146,7 +146,7 @@ public:
   bool has_process() const { return m_state == ProcState::running || m_state == ProcState::stopping; }
   // Whether the service counts as "started" for dependents.
   bool started() const;
-  const std::deque<ExitRecord>& history() const { return m_history; }
+  const std::vector<ExitRecord>& history() const { return m_history; }
   const std::string& fatal_reason() const { return m_fatal_reason; }
   // Whether stopping it for the shutdown needed SIGKILL (or had to give up).
   bool killed_at_shutdown() const { return m_killed_at_shutdown; }
@@ -258,7 +258,9 @@ private:
   bool m_killed_at_shutdown = false;
   bool m_main_exited = false;
   ExitStatus m_exit_status;
-  std::deque<ExitRecord> m_history;
+  // A vector, not a deque: an empty deque allocates a 512-byte block and
+  // most services never exit; dropping the oldest of 64 records is cheap.
+  std::vector<ExitRecord> m_history;
   std::string m_fatal_reason;
 
   LazyTimer m_timer;        // backoff delay or stop timeout

@@ -79,6 +79,21 @@ TEST_CASE_FIXTURE(Fixture, "services start in dependency order and stop in rever
   CHECK(svc("db").history().back().cause == core::ExitCause::shutdown);
 }
 
+TEST_CASE_FIXTURE(Fixture, "the exit history keeps the last 64 exits, newest last") {
+  auto policy = std::make_shared<ScriptedPolicy>(std::vector<std::optional<double>>{1.0});
+  supervisor.add(test::make_service_spec("worker", {}, policy));
+  supervisor.start_all();
+  CHECK(svc("worker").history().empty());
+  for (int code = 1; code <= 70; ++code) {
+    exit("worker", code);
+    platform.advance(1.1);
+  }
+  const auto& history = svc("worker").history();
+  REQUIRE(history.size() == core::Service::k_history_capacity);
+  CHECK(history.front().status.code == 70 - 64 + 1);
+  CHECK(history.back().status.code == 70);
+}
+
 TEST_CASE_FIXTURE(Fixture, "a crashed service is restarted after the delay its policy chooses") {
   auto policy = std::make_shared<ScriptedPolicy>(std::vector<std::optional<double>>{1.0, 2.0, 4.0});
   supervisor.add(test::make_service_spec("worker", {}, policy));

@@ -7,7 +7,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
-#include <deque>
+#include <vector>
 #include <sstream>
 
 using luvsup::core::ExitCause;
@@ -22,7 +22,7 @@ namespace {
 struct PolicyFixture {
   luvsup::test::TempDir dir;
   StackDefinition def;
-  std::deque<ExitRecord> history;
+  std::vector<ExitRecord> history;
 
   explicit PolicyFixture(const std::string& restart, const std::string& prelude = "") {
     auto result = luvsup::lua::load_stack(dir.write(
@@ -173,7 +173,7 @@ TEST_CASE("a oneshot service restarts on failure at most 3 times within 60 secon
   luvsup::test::TempDir dir;
   auto result = luvsup::lua::load_stack(dir.write("stack.lua", "service 'task' { cmd = 'x', oneshot = true }\n"));
   auto& def = std::get<StackDefinition>(result);
-  std::deque<ExitRecord> history;
+  std::vector<ExitRecord> history;
   auto decide = [&](bool success, double time) {
     ExitRecord rec;
     rec.cause = success ? ExitCause::completed : ExitCause::crashed;
