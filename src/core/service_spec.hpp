@@ -7,6 +7,7 @@
 // specs while the Service objects keep their state.
 #pragma once
 
+#include "core/heap_optional.hpp"
 #include "core/health_spec.hpp"
 #include "core/restart_policy.hpp"
 #include "core/service_hooks.hpp"
@@ -85,7 +86,7 @@ struct ServiceSpec {
   bool oneshot = false;
   ReadySpec ready;
   double watchdog = 0;       // seconds between WATCHDOG=1 messages; 0 = none (needs ready.notify)
-  std::optional<HealthSpec> health;             // the health check, when it has one
+  HeapOptional<HealthSpec> health;             // the health check, when it has one
   // Its hooks (before_start, on_exit, on_unhealthy, ...), null when it has
   // none: then unhealthy restarts it.
   std::shared_ptr<ServiceHooks> hooks;
