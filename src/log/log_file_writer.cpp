@@ -207,6 +207,11 @@ void LogFileWriter::Core::write_inline() {
                   k_offload_period);
   }
   on_job_done();
+  if (!m_in_flight && m_pending.empty()) {
+    // The next records go into the buffer just written, still in the cache.
+    m_pending.swap(m_batch);
+    m_pending.clear();
+  }
   if (m_paused && !m_in_flight && m_pending.size() < k_low_water) {
     set_paused(false);
   }
@@ -380,6 +385,40 @@ LogFileWriter::~LogFileWriter() {
 void LogFileWriter::append(std::string_view timestamp, std::string_view tag, char mark,
                            std::string_view payload) {
   m_core->append(timestamp, tag, mark, payload);
+}
+
+RecordBatch::RecordBatch(ByteBuffer& out, size_t limit, std::string_view timestamp,
+                         std::string_view tag)
+    : m_out(&out), m_limit(limit) {
+  // The same head as append_record() makes: a 23-byte timestamp, a space, and
+  // a 3-letter tag and a space when there is one.
+  const size_t ts = std::min(timestamp.size(), k_timestamp_width);
+  std::memcpy(m_head, timestamp.data(), ts);
+  m_head[ts] = ' ';
+  m_head_size = ts + 1;
+  if (!tag.empty()) {
+    const size_t t = std::min<size_t>(tag.size(), 3);
+    std::memcpy(m_head + m_head_size, tag.data(), t);
+    m_head[m_head_size + t] = ' ';
+    m_head_size += t + 1;
+  }
+}
+
+RecordBatch LogFileWriter::begin_records(std::string_view timestamp, std::string_view tag) {
+  const Core& c = *m_core;
+  const size_t limit = c.m_stalled   ? 0
+                       : c.m_failing ? k_high_water
+                                     : std::numeric_limits<size_t>::max();
+  return RecordBatch(m_core->m_pending, limit, timestamp, tag);
+}
+
+void LogFileWriter::end_records(const RecordBatch& batch) {
+  Core& c = *m_core;
+  c.drop(batch.m_dropped);
+  // As append(): only records kept (neither stalled nor failing) hold the feeders back.
+  if (!c.m_stalled && !c.m_paused && !c.m_failing && c.m_pending.size() >= k_high_water) {
+    c.set_paused(true);
+  }
 }
 
 void LogFileWriter::commit() {

@@ -44,16 +44,62 @@
 // themselves.
 #pragma once
 
+#include "log/byte_buffer.hpp"
 #include "log/log_file.hpp"
+#include "log/record_format.hpp"
 
 #include <uv.h>
 
+#include <cstdint>
+#include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
 
 namespace luvsup::log {
+
+// The records of one chunk of output, which share a timestamp and a stream
+// tag, formatted straight into a writer's pending buffer: the head is made
+// once per chunk and the writer's state checked once per chunk, not once per
+// record as append() does. Made by LogFileWriter::begin_records() and given
+// back to end_records(); the writer must not be used otherwise in between.
+class RecordBatch {
+public:
+  // Same format and same dropping rule as LogFileWriter::append().
+  void add(char mark_char, std::string_view payload) {
+    if (m_out->size() >= m_limit) {
+      m_dropped += original_size(mark_char, payload.size());
+      return;
+    }
+    char* p = m_out->extend(m_head_size + 3 + payload.size());
+    // The usual two sizes as constants, so that the copy is a few moves.
+    if (m_head_size == k_untagged_head) {
+      std::memcpy(p, m_head, k_untagged_head);
+    } else if (m_head_size == sizeof m_head) {
+      std::memcpy(p, m_head, sizeof m_head);
+    } else {
+      std::memcpy(p, m_head, m_head_size);
+    }
+    p += m_head_size;
+    p[0] = mark_char;
+    p[1] = ' ';
+    std::memcpy(p + 2, payload.data(), payload.size());
+    p[2 + payload.size()] = '\n';
+  }
+
+private:
+  friend class LogFileWriter;
+  RecordBatch(ByteBuffer& out, size_t limit, std::string_view timestamp, std::string_view tag);
+  static constexpr size_t k_untagged_head = k_timestamp_width + 1;
+
+  ByteBuffer* m_out;
+  size_t m_limit;              // records are dropped once the buffer holds this much
+  uint64_t m_dropped = 0;      // service bytes dropped by add()
+  char m_head[k_timestamp_width + 5] = {}; // "<timestamp> " or "<timestamp> <tag> "
+  size_t m_head_size = 0;
+};
 
 class LogFileWriter {
 public:
@@ -76,6 +122,10 @@ public:
   // instead while writing is stalled, or failing with a full buffer.
   void append(std::string_view timestamp, std::string_view tag, char mark,
               std::string_view payload);
+  // Many records with one timestamp and tag, as append() would queue them;
+  // see RecordBatch.
+  [[nodiscard]] RecordBatch begin_records(std::string_view timestamp, std::string_view tag);
+  void end_records(const RecordBatch& batch);
   // Starts writing what was appended, unless a job is in flight or a retry is
   // scheduled (then it goes with the next job).
   void commit();
