@@ -23,6 +23,8 @@ public:
 
   void append(std::string_view ts, std::string_view tag, char mark, std::string_view payload);
   void start_job();
+  bool may_write_inline() const;
+  void write_inline();
   void commit_soon();
   void on_job_done();
   bool hold_after_error(const WriteOutcome& out);
@@ -74,6 +76,7 @@ public:
   bool m_orphaned = false;
   bool m_rotate_warned = false;
   double m_error_since = -1; // loop time of the first write error of the episode, or -1
+  uint64_t m_offload_until = 0; // uv_hrtime() before which every write goes to the pool
   uint64_t m_dropped = 0; // not yet announced by a marker
   uint64_t m_dropped_total = 0;
   uint64_t m_marker_count = 0; // what the marker at the head of the job's batch announces
@@ -141,6 +144,10 @@ void LogFileWriter::Core::start_job() {
     return;
   }
   m_job_settings = m_settings;
+  if (may_write_inline()) {
+    write_inline();
+    return;
+  }
   auto job = std::make_unique<Job>();
   job->core = shared_from_this();
   job->req.data = job.get();
@@ -174,6 +181,38 @@ void LogFileWriter::Core::start_job() {
     timer().start(m_settings.stall_timeout, [this] { on_stall(); });
   }
   if (m_paused && m_pending.size() < k_low_water) {
+    set_paused(false);
+  }
+}
+
+bool LogFileWriter::Core::may_write_inline() const {
+  return !m_orphaned && m_waiters.empty() && !m_failing && m_error_since < 0 &&
+         uv_hrtime() >= m_offload_until && m_file.appends_in_page_cache(m_job_settings.path);
+}
+
+void LogFileWriter::Core::write_inline() {
+  const auto self = shared_from_this(); // on_job_done's callbacks may destroy the writer
+  m_in_flight = true;
+  const uint64_t start = uv_hrtime();
+  try {
+    m_outcome = m_file.write(m_job_settings, m_batch.view());
+  } catch (...) {
+    m_outcome = WriteOutcome{ENOMEM, 0, original_size_of_records(m_batch.view())};
+  }
+  const uint64_t end = uv_hrtime();
+  if (static_cast<double>(end - start) > k_slow_write * 1e9) {
+    m_offload_until = end + static_cast<uint64_t>(k_offload_period * 1e9);
+    spdlog::debug("{}: a log write to {} took {:.0f} ms; writing on the threadpool for {} s",
+                  m_service, m_job_settings.path, static_cast<double>(end - start) / 1e6,
+                  k_offload_period);
+  }
+  on_job_done();
+  if (!m_in_flight && m_pending.empty()) {
+    // The next records go into the buffer just written, still in the cache.
+    m_pending.swap(m_batch);
+    m_pending.clear();
+  }
+  if (m_paused && !m_in_flight && m_pending.size() < k_low_water) {
     set_paused(false);
   }
 }
@@ -346,6 +385,40 @@ LogFileWriter::~LogFileWriter() {
 void LogFileWriter::append(std::string_view timestamp, std::string_view tag, char mark,
                            std::string_view payload) {
   m_core->append(timestamp, tag, mark, payload);
+}
+
+RecordBatch::RecordBatch(ByteBuffer& out, size_t limit, std::string_view timestamp,
+                         std::string_view tag)
+    : m_out(&out), m_limit(limit) {
+  // The same head as append_record() makes: a 23-byte timestamp, a space, and
+  // a 3-letter tag and a space when there is one.
+  const size_t ts = std::min(timestamp.size(), k_timestamp_width);
+  std::memcpy(m_head, timestamp.data(), ts);
+  m_head[ts] = ' ';
+  m_head_size = ts + 1;
+  if (!tag.empty()) {
+    const size_t t = std::min<size_t>(tag.size(), 3);
+    std::memcpy(m_head + m_head_size, tag.data(), t);
+    m_head[m_head_size + t] = ' ';
+    m_head_size += t + 1;
+  }
+}
+
+RecordBatch LogFileWriter::begin_records(std::string_view timestamp, std::string_view tag) {
+  const Core& c = *m_core;
+  const size_t limit = c.m_stalled   ? 0
+                       : c.m_failing ? k_high_water
+                                     : std::numeric_limits<size_t>::max();
+  return RecordBatch(m_core->m_pending, limit, timestamp, tag);
+}
+
+void LogFileWriter::end_records(const RecordBatch& batch) {
+  Core& c = *m_core;
+  c.drop(batch.m_dropped);
+  // As append(): only records kept (neither stalled nor failing) hold the feeders back.
+  if (!c.m_stalled && !c.m_paused && !c.m_failing && c.m_pending.size() >= k_high_water) {
+    c.set_paused(true);
+  }
 }
 
 void LogFileWriter::commit() {

@@ -1,13 +1,29 @@
 // Writes one log file from the loop without ever blocking it.
 //
-// Records are appended to a pending buffer on the loop thread; commit() hands
-// the buffer to libuv's threadpool, which writes it (rotating as needed) while
-// the next records accumulate. One write job is in flight per file, so a busy
-// service gets large batches and an idle one holds no buffer at all.
-// commit_soon() batches further: a service writing fast is read in chunks of
-// one pipe write each (often 64 KiB), and handing each to a pool thread costs
-// two thread wake-ups, more than writing it; so it waits for k_batch_size
-// bytes, or k_batch_delay seconds at most.
+// Records are appended to a pending buffer on the loop thread; commit() writes
+// the buffer (rotating as needed) in one of two ways:
+// - On the loop thread, when the file is a regular file already open on a
+//   local filesystem (LogFile::appends_in_page_cache) and the last such write
+//   was quick. A buffered append there is a copy into the page cache; handing
+//   it to another thread costs two wake-ups and, on a machine whose cores are
+//   busy with the service itself, a third runnable thread, which together
+//   cost more than the copy.
+// - Otherwise as a job on libuv's threadpool, while the next records
+//   accumulate: the first write (it opens the file), FIFOs and devices,
+//   network and FUSE filesystems, error recovery, flush() and a destroyed
+//   writer's last batch.
+// Why a slow disk cannot stall supervision through the first way: a write
+// into the page cache waits for the disk only once the kernel throttles
+// dirty pages (balance_dirty_pages), and it throttles gradually, in pauses
+// of a few to 200 milliseconds. A loop-thread write that takes longer than
+// k_slow_write seconds therefore moves the file to the threadpool for
+// k_offload_period seconds, where a stuck write is bounded by stall_timeout
+// as before; so the loop loses at most about k_slow_write to a disk falling
+// behind, once per period.
+// One write job is in flight per file, so a busy service gets large batches
+// and an idle one holds no buffer at all. commit_soon() batches further: a
+// service writing fast is read in chunks of one pipe write each (often
+// 64 KiB); it waits for k_batch_size bytes, or k_batch_delay seconds at most.
 //
 // Back-pressure: above k_high_water pending bytes the writer asks its feeders
 // to stop reading (the flow listener gets paused = true) and releases them
@@ -28,16 +44,62 @@
 // themselves.
 #pragma once
 
+#include "log/byte_buffer.hpp"
 #include "log/log_file.hpp"
+#include "log/record_format.hpp"
 
 #include <uv.h>
 
+#include <cstdint>
+#include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
 
 namespace luvsup::log {
+
+// The records of one chunk of output, which share a timestamp and a stream
+// tag, formatted straight into a writer's pending buffer: the head is made
+// once per chunk and the writer's state checked once per chunk, not once per
+// record as append() does. Made by LogFileWriter::begin_records() and given
+// back to end_records(); the writer must not be used otherwise in between.
+class RecordBatch {
+public:
+  // Same format and same dropping rule as LogFileWriter::append().
+  void add(char mark_char, std::string_view payload) {
+    if (m_out->size() >= m_limit) {
+      m_dropped += original_size(mark_char, payload.size());
+      return;
+    }
+    char* p = m_out->extend(m_head_size + 3 + payload.size());
+    // The usual two sizes as constants, so that the copy is a few moves.
+    if (m_head_size == k_untagged_head) {
+      std::memcpy(p, m_head, k_untagged_head);
+    } else if (m_head_size == sizeof m_head) {
+      std::memcpy(p, m_head, sizeof m_head);
+    } else {
+      std::memcpy(p, m_head, m_head_size);
+    }
+    p += m_head_size;
+    p[0] = mark_char;
+    p[1] = ' ';
+    std::memcpy(p + 2, payload.data(), payload.size());
+    p[2 + payload.size()] = '\n';
+  }
+
+private:
+  friend class LogFileWriter;
+  RecordBatch(ByteBuffer& out, size_t limit, std::string_view timestamp, std::string_view tag);
+  static constexpr size_t k_untagged_head = k_timestamp_width + 1;
+
+  ByteBuffer* m_out;
+  size_t m_limit;              // records are dropped once the buffer holds this much
+  uint64_t m_dropped = 0;      // service bytes dropped by add()
+  char m_head[k_timestamp_width + 5] = {}; // "<timestamp> " or "<timestamp> <tag> "
+  size_t m_head_size = 0;
+};
 
 class LogFileWriter {
 public:
@@ -47,6 +109,8 @@ public:
   static constexpr double k_idle_release = 1.0; // seconds idle before the buffers are freed
   static constexpr size_t k_batch_size = 256u << 10;
   static constexpr double k_batch_delay = 0.005; // seconds
+  static constexpr double k_slow_write = 0.05;    // seconds
+  static constexpr double k_offload_period = 30.0; // seconds
 
   // `service` names the service in luvsup's own log messages.
   LogFileWriter(uv_loop_t* loop, std::string service, LogFileSettings settings);
@@ -58,6 +122,10 @@ public:
   // instead while writing is stalled, or failing with a full buffer.
   void append(std::string_view timestamp, std::string_view tag, char mark,
               std::string_view payload);
+  // Many records with one timestamp and tag, as append() would queue them;
+  // see RecordBatch.
+  [[nodiscard]] RecordBatch begin_records(std::string_view timestamp, std::string_view tag);
+  void end_records(const RecordBatch& batch);
   // Starts writing what was appended, unless a job is in flight or a retry is
   // scheduled (then it goes with the next job).
   void commit();

@@ -144,8 +144,20 @@ void ServiceOutput::on_data(Stream& stream, std::string_view chunk) {
   char timestamp[k_timestamp_width];
   std::memcpy(timestamp, loop_timestamps().now().data(), sizeof timestamp);
   const std::string_view ts(timestamp, sizeof timestamp);
-  stream.framer.feed(chunk,
-                     [&](std::string_view payload, char mark) { emit(stream, ts, payload, mark); });
+  const bool file_only = stream.writer != nullptr && m_console == nullptr && !m_line_observer &&
+                         (m_events == nullptr || m_events->subscriber_count() == 0);
+  if (file_only) {
+    // The common case, and the one that must keep up with a fast service:
+    // records go straight into the writer's buffer (the same bytes emit()
+    // would queue).
+    RecordBatch records = stream.writer->begin_records(ts, stream.tag);
+    stream.framer.feed(
+        chunk, [&records](std::string_view payload, char mark) { records.add(mark, payload); });
+    stream.writer->end_records(records);
+  } else {
+    stream.framer.feed(
+        chunk, [&](std::string_view payload, char mark) { emit(stream, ts, payload, mark); });
+  }
   if (stream.writer != nullptr) {
     stream.writer->commit_soon();
   }

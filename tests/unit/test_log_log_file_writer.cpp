@@ -74,3 +74,47 @@ TEST_CASE("a writer destroyed while commit_soon holds a batch still writes it") 
   } // the loop runs until the orphaned job is done
   CHECK(read_file(path) == std::string(k_ts) + " | last\n");
 }
+
+TEST_CASE("records added through a batch are the bytes append() writes, tagged or not") {
+  TempDir dir;
+  Loop loop;
+  const std::string one = dir.path("append.log");
+  const std::string two = dir.path("batch.log");
+  LogFileWriter by_append(loop.get(), "svc", LogFileSettings{one});
+  LogFileWriter by_batch(loop.get(), "svc", LogFileSettings{two});
+  const std::string long_payload(300, 'y');
+  struct Input {
+    std::string_view tag;
+    char mark;
+    std::string_view payload;
+  };
+  const Input inputs[] = {{{}, '|', "hello"}, {{}, '|', ""},         {{}, '+', long_payload},
+                          {"out", '|', "o"},  {"err", '%', "tail"}, {"err", '|', ""}};
+  for (const Input& in : inputs) {
+    by_append.append(k_ts, in.tag, in.mark, in.payload);
+    RecordBatch batch = by_batch.begin_records(k_ts, in.tag);
+    batch.add(in.mark, in.payload);
+    by_batch.end_records(batch);
+  }
+  by_append.commit();
+  by_batch.commit();
+  REQUIRE(loop.run_until([&] { return by_append.idle() && by_batch.idle(); }));
+  const std::string expected = read_file(one);
+  CHECK(expected.find(std::string(k_ts) + " err % tail\n") != std::string::npos);
+  CHECK(read_file(two) == expected);
+  CHECK(by_batch.dropped_total() == 0);
+}
+
+TEST_CASE("once a regular file is open, a commit appends to it before returning") {
+  TempDir dir;
+  Loop loop;
+  const std::string path = dir.path("a.log");
+  LogFileWriter writer(loop.get(), "svc", LogFileSettings{path});
+  writer.append(k_ts, {}, '|', "first");
+  writer.commit(); // opens the file on the threadpool
+  REQUIRE(loop.run_until([&] { return writer.idle(); }));
+  writer.append(k_ts, {}, '|', "second");
+  writer.commit(); // the file is open: a page-cache copy on this thread
+  CHECK(writer.idle());
+  CHECK(read_file(path) == std::string(k_ts) + " | first\n" + std::string(k_ts) + " | second\n");
+}
