@@ -26,6 +26,9 @@ SocketSet::SocketSet(uv_loop_t* loop, Listener& listener)
     m_poll.mark_initialised();
     m_poll->data = this;
   }
+  uv_timer_init(loop, m_pause.get());
+  m_pause.mark_initialised();
+  m_pause->data = this;
 }
 
 int SocketSet::watch(int fd, int events) {
@@ -67,12 +70,27 @@ void SocketSet::remove(int fd) {
 }
 
 void SocketSet::set_count(size_t count) {
-  if (count > 0 && m_count == 0) {
+  if (count > 0 && m_count == 0 && !m_pausing) {
     uv_poll_start(m_poll.get(), UV_READABLE, &SocketSet::on_poll);
   } else if (count == 0 && m_count > 0) {
-    uv_poll_stop(m_poll.get()); // an idle client keeps no watch on the loop
+    // An idle client keeps no watch and no timer on the loop.
+    uv_poll_stop(m_poll.get());
+    uv_timer_stop(m_pause.get());
+    m_pausing = false;
   }
   m_count = count;
+}
+
+void SocketSet::on_pause_end(uv_timer_t* timer) {
+  auto* self = static_cast<SocketSet*>(timer->data);
+  if (self == nullptr) {
+    return;
+  }
+  self->m_pausing = false;
+  if (self->m_count > 0) {
+    uv_poll_start(self->m_poll.get(), UV_READABLE, &SocketSet::on_poll);
+    self->dispatch(); // what became ready during the pause, without waiting for the loop's next turn
+  }
 }
 
 void SocketSet::on_poll(uv_poll_t* poll, int, int) {
@@ -85,6 +103,11 @@ void SocketSet::on_poll(uv_poll_t* poll, int, int) {
 void SocketSet::dispatch() {
   std::array<epoll_event, k_events_per_pass> ready{};
   const int count = epoll_wait(m_epoll.get(), ready.data(), k_events_per_pass, 0);
+  if (count > 0 && m_count >= k_busy_sockets) {
+    m_pausing = true;
+    uv_poll_stop(m_poll.get());
+    uv_timer_start(m_pause.get(), &SocketSet::on_pause_end, k_coalesce_ms, 0);
+  }
   for (int i = 0; i < count; ++i) {
     const int fd = ready[i].data.fd;
     if (!watched(fd)) {

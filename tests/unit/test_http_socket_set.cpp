@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <functional>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -110,4 +111,40 @@ TEST_CASE("http socket set: a descriptor that cannot be watched is an error, not
   CHECK(set.watch(closed[0], UV_READABLE) < 0); // EBADF from epoll_ctl
   CHECK_FALSE(set.watched(closed[0]));
   CHECK(uv_loop_alive(loop.get()) == 0);
+}
+
+TEST_CASE("http socket set: with many sockets busy a pass is followed by a pause, then a pass for all") {
+  TestLoop loop;
+  Recorder recorder;
+  std::vector<std::unique_ptr<SocketPair>> pairs;
+  {
+    SocketSet set(loop.get(), recorder);
+    for (size_t i = 0; i < luvsup::http::k_busy_sockets; ++i) {
+      pairs.push_back(std::make_unique<SocketPair>());
+      REQUIRE(set.watch(pairs.back()->fds[0], UV_WRITABLE) == 0);
+    }
+    REQUIRE(loop.run_until([&] { return recorder.passes == 1; }));
+    CHECK(recorder.ready.size() == pairs.size()); // every writable socket in one pass
+    CHECK(set.pausing());
+    REQUIRE(loop.run_until([&] { return recorder.passes == 2; }));
+    CHECK(recorder.ready.size() == 2 * pairs.size()); // still writable: reported after the pause
+    for (const auto& pair : pairs) {
+      set.remove(pair->fds[0]);
+    }
+    CHECK_FALSE(set.pausing());
+    CHECK(uv_loop_alive(loop.get()) == 0); // no poll, no pause timer left running
+  }
+}
+
+TEST_CASE("http socket set: with few sockets watched a pass is not followed by a pause") {
+  TestLoop loop;
+  Recorder recorder;
+  SocketPair pair;
+  {
+    SocketSet set(loop.get(), recorder);
+    REQUIRE(set.watch(pair.fds[0], UV_WRITABLE) == 0);
+    REQUIRE(loop.run_until([&] { return recorder.passes >= 1; }));
+    CHECK_FALSE(set.pausing());
+    set.remove(pair.fds[0]);
+  }
 }
