@@ -12,7 +12,7 @@ constexpr long k_max_cached_connections = 512;
 } // namespace
 
 CurlMulti::CurlMulti(uv_loop_t* loop, const CurlLibrary& curl, Listener& listener)
-    : m_loop(loop), m_curl(curl), m_listener(listener), m_multi(curl.multi_init()) {
+    : m_curl(curl), m_listener(listener), m_sockets(loop, *this), m_multi(curl.multi_init()) {
   uv_timer_init(loop, m_timer.get());
   m_timer.mark_initialised();
   m_timer->data = this;
@@ -30,7 +30,6 @@ CurlMulti::~CurlMulti() {
   if (m_multi != nullptr) {
     m_curl.multi_cleanup(m_multi); // calls on_socket, on_timer and close_socket
   }
-  m_polls.clear(); // UvHandle closes each poll; libuv frees it after the close
 }
 
 CURLMcode CurlMulti::add(CURL* easy) {
@@ -52,21 +51,11 @@ int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*) {
 
 int CurlMulti::watch(curl_socket_t fd, int what) {
   if (what == CURL_POLL_REMOVE) {
-    m_polls.erase(fd); // uv_close stops the poll now, before curl closes fd
+    m_sockets.remove(fd); // before curl closes fd
     return 0;
   }
   if (m_closing) {
     return 0;
-  }
-  auto found = m_polls.find(fd);
-  if (found == m_polls.end()) {
-    Watch watch;
-    if (uv_poll_init_socket(m_loop, watch.poll.get(), fd) != 0) {
-      return -1; // curl fails the transfer
-    }
-    watch.poll.mark_initialised();
-    watch.poll->data = this;
-    found = m_polls.emplace(fd, std::move(watch)).first;
   }
   int events = 0;
   if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) {
@@ -75,34 +64,22 @@ int CurlMulti::watch(curl_socket_t fd, int what) {
   if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) {
     events |= UV_WRITABLE;
   }
-  found->second.events = events;
-  int started = uv_poll_start(found->second.poll.get(), events, &CurlMulti::on_poll);
-  return started == 0 ? 0 : -1;
+  return m_sockets.watch(fd, events) == 0 ? 0 : -1; // -1: curl fails the transfer
 }
 
-void CurlMulti::on_poll(uv_poll_t* poll, int status, int ready) {
-  auto* self = static_cast<CurlMulti*>(poll->data);
-  uv_os_fd_t fd = -1;
-  if (self == nullptr || uv_fileno(reinterpret_cast<uv_handle_t*>(poll), &fd) != 0) {
-    return;
-  }
-  int flags = 0;
-  if (status < 0) {
-    // An error on the socket (EPOLLERR, which libuv reports as EBADF after it
-    // stopped watching): typically a kept-alive connection the server reset.
-    // curl learns why by reading and writing, as it does with its own poll:
-    // for a reused connection that died before any answer it retries the
-    // request on a fresh one, where CURL_CSELECT_ERR would fail the probe.
-    // Watching goes on as curl asked, until curl closes the socket.
-    if (auto found = self->m_polls.find(fd); found != self->m_polls.end()) {
-      uv_poll_start(poll, found->second.events, &CurlMulti::on_poll);
-    }
-    flags = CURL_CSELECT_IN | CURL_CSELECT_OUT;
-  } else {
-    flags = ((ready & UV_READABLE) != 0 ? CURL_CSELECT_IN : 0) |
-            ((ready & UV_WRITABLE) != 0 ? CURL_CSELECT_OUT : 0);
-  }
-  self->drive(fd, flags); // may close this poll: nothing touches it after
+void CurlMulti::on_socket_ready(int fd, int events) {
+  // An error or hang-up comes as both (see SocketSet): curl learns why by
+  // reading and writing, as it does with its own poll. For a reused
+  // connection that died before any answer it then retries the request on a
+  // fresh one, where CURL_CSELECT_ERR would fail the probe.
+  const int flags = ((events & UV_READABLE) != 0 ? CURL_CSELECT_IN : 0) |
+                    ((events & UV_WRITABLE) != 0 ? CURL_CSELECT_OUT : 0);
+  int running = 0;
+  m_curl.multi_socket_action(m_multi, fd, flags, &running);
+}
+
+void CurlMulti::after_sockets_ready() {
+  collect(); // may destroy this
 }
 
 int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self) {
@@ -120,18 +97,18 @@ int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self) {
 
 void CurlMulti::on_timeout(uv_timer_t* timer) {
   if (auto* self = static_cast<CurlMulti*>(timer->data)) {
-    self->drive(CURL_SOCKET_TIMEOUT, 0);
+    int running = 0;
+    self->m_curl.multi_socket_action(self->m_multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    self->collect(); // may destroy self
   }
 }
 
 int CurlMulti::close_socket(void* self, curl_socket_t fd) {
-  static_cast<CurlMulti*>(self)->m_polls.erase(fd);
+  static_cast<CurlMulti*>(self)->m_sockets.remove(fd);
   return ::close(fd);
 }
 
-void CurlMulti::drive(curl_socket_t fd, int events) {
-  int running = 0;
-  m_curl.multi_socket_action(m_multi, fd, events, &running);
+void CurlMulti::collect() {
   int queued = 0;
   while (CURLMsg* message = m_curl.multi_info_read(m_multi, &queued)) {
     if (message->msg == CURLMSG_DONE) {
