@@ -192,7 +192,10 @@ core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
   output.set_line_observer(nullptr);  // attach drains the last run's pipes: not this run's lines
   output.attach(child.out_fd, child.err_fd);
   watch_log_lines(spec, output);
-  m_records.set({spec.name, child.pid, child.pid, process::process_start_time(child.pid)});
+  // The start time is read when the records are saved (the child is not
+  // reaped before that: its exit is handled in a later loop turn, which
+  // erases the record).
+  m_records.set({spec.name, child.pid, child.pid, 0});
   save_records();
   return {child.pid, {}};
 }
@@ -330,6 +333,7 @@ void UvPlatform::save_records() {
   m_save_timer.start(k_records_delay, [this] {
     // Without the records, leftovers are found by tag alone; the services
     // themselves are unaffected: warn and carry on.
+    m_records.complete_start_times(process::process_start_time);
     if (auto error = m_records.save()) {
       spdlog::warn("cannot save pid records: {}", *error);
     }

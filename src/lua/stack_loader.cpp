@@ -137,7 +137,14 @@ int hash_string(lua_State* L) {
 }
 
 // stack: svc, fingerprint -> svc, fingerprint; hashes fingerprint(svc[key]).
+// An absent key, which most hooks of most services are, is hashed without
+// calling into Lua: fingerprint(nil) is always "nnil".
 uint64_t value_fingerprint(lua_State* L, const char* key) {
+  if (lua_getfield(L, -2, key) == LUA_TNIL) {  // stack: svc, fingerprint, value
+    lua_pop(L, 1);
+    return core::content_hash(std::string_view("nnil"));
+  }
+  lua_pop(L, 1);
   lua_pushvalue(L, -1);
   lua_getfield(L, -3, key);  // stack: svc, fingerprint, fingerprint, value
   lua_pushcfunction(L, hash_string);

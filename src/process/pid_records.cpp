@@ -71,6 +71,14 @@ void PidRecords::erase(const std::string& service) {
   std::erase_if(m_records, [&](const PidRecord& r) { return r.service == service; });
 }
 
+void PidRecords::complete_start_times(uint64_t (*start_time_of)(pid_t)) {
+  for (auto& record : m_records) {
+    if (record.start_time == 0) {
+      record.start_time = start_time_of(record.pid);
+    }
+  }
+}
+
 std::optional<std::string> PidRecords::save() const {
   int err = 0;
   if (!make_dirs(m_dir, err)) {

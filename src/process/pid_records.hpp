@@ -34,6 +34,11 @@ public:
   // Adds or replaces the record of `record.service`. Call save() to persist.
   void set(PidRecord record);
   void erase(const std::string& service);
+  // Fills in the start time of each record that has none yet (0) from
+  // `start_time_of(pid)`, which gives 0 for a process that is gone. Spawns
+  // record 0 and the start times are read once per save, off the path from
+  // one spawn to the next.
+  void complete_start_times(uint64_t (*start_time_of)(pid_t));
   [[nodiscard]] const std::vector<PidRecord>& records() const { return m_records; }
 
   // Writes all records atomically: state_dir is created (mode 0700, parents

@@ -247,6 +247,21 @@ TEST_CASE("depends_on restart = true reaches the spec, and the same policy hashe
   CHECK(a[0].restart_fingerprint != a[2].restart_fingerprint);  // "always"
 }
 
+TEST_CASE("absent hooks hash alike without Lua, and a present hook hashes apart") {
+  luvsup::test::TempDir dir;
+  const std::string stack = "service 'a' { cmd = 'x' }\n"
+                            "service 'b' { cmd = 'x' }\n"
+                            "service 'c' { cmd = 'x', on_exit = function() end }\n";
+  auto first = luvsup::lua::load_stack(dir.write("stack.lua", stack));
+  REQUIRE(std::holds_alternative<luvsup::lua::StackDefinition>(first));
+  const auto& s = std::get<luvsup::lua::StackDefinition>(first).services;
+  const auto on_exit = static_cast<size_t>(luvsup::core::HookKind::on_exit);
+  CHECK(s[0].hook_fingerprints == s[1].hook_fingerprints);
+  CHECK(s[0].hook_fingerprints[on_exit] != 0);
+  CHECK(s[0].hook_fingerprints[on_exit] != s[2].hook_fingerprints[on_exit]);
+  CHECK(s[0].health_fingerprint == s[2].health_fingerprint);
+}
+
 TEST_CASE("the control socket key resolves against the stack file's directory") {
   TempDir dir;
   StackDefinition def = load_ok(dir.write("sub/stack.lua", R"(

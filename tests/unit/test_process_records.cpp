@@ -35,6 +35,18 @@ TEST_CASE("pid records survive a save and load round trip") {
   CHECK(PidRecords(state).load() == std::vector<PidRecord>{{"db worker", 200, 150, 67890}});
 }
 
+TEST_CASE("a pid record without a start time gets the one /proc gives, and keeps one it has") {
+  TempDir dir;
+  PidRecords records(dir / "state");
+  records.set({"self", getpid(), getpgrp(), 0});
+  records.set({"known", 1, 1, 42});
+  records.complete_start_times(process_start_time);
+  REQUIRE(records.records().size() == 2);
+  CHECK(records.records()[0].start_time == process_start_time(getpid()));
+  CHECK(records.records()[0].start_time != 0);
+  CHECK(records.records()[1].start_time == 42);
+}
+
 TEST_CASE("pid records are replaced atomically by rename, leaving no temporary file") {
   TempDir dir;
   PidRecords records(dir.path);
