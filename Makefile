@@ -1,6 +1,7 @@
 # luvsup — build, test, install.
 #
 #   make               build build/luvsup (installs missing Debian packages first)
+#   make LTO=0         the same without link-time optimisation (links faster)
 #   make test          unit + integration tests; ends with "N passed, N failed"
 #   make check-asan    the same tests against an ASan + UBSan build
 #   make demo          run the demo stack in examples/
