@@ -71,8 +71,12 @@ service "solo" {{
                what="the previous run's processes to be gone")
     read_pid(t, "daemon.pid")
     stack = t.file("stack.lua")
-    # One main process and one daemon: exactly one copy of the service.
-    check(len(tagged_pids(stack, "solo")) == 2, f"one copy: {tagged_pids(stack, 'solo')}")
+    # One main process and one daemon: exactly one copy of the service. The
+    # daemon writes its pid file before the double_fork process and its
+    # intermediate child have exited, so wait for those to go; a second
+    # copy of the service would keep four.
+    wait_until(lambda: len(tagged_pids(stack, "solo")) == 2,
+               what="one copy of the service: its main process and its daemon")
     check(second.stop() == 0, "clean shutdown")
     check(tagged_pids(stack) == [], "nothing left")
 
