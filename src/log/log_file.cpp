@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,25 +18,6 @@ void make_parents(const std::string& path) {
   for (size_t slash = path.find('/', 1); slash != std::string::npos;
        slash = path.find('/', slash + 1)) {
     ::mkdir(path.substr(0, slash).c_str(), 0755); // EEXIST and others: open() will tell
-  }
-}
-
-// Filesystems whose buffered appends complete in the page cache: local disks
-// and memory. Network and FUSE filesystems may wait on a server in write().
-bool local_filesystem(int fd) {
-  struct statfs fs {};
-  if (::fstatfs(fd, &fs) != 0) {
-    return false;
-  }
-  switch (static_cast<unsigned long>(fs.f_type)) {
-  case 0xEF53UL:     // ext2, ext3, ext4
-  case 0x58465342UL: // XFS
-  case 0x9123683EUL: // Btrfs
-  case 0xF2F52010UL: // F2FS
-  case 0x01021994UL: // tmpfs
-    return true;
-  default:
-    return false;
   }
 }
 
@@ -74,14 +54,12 @@ int LogFile::open(const std::string& path) {
   }
   m_fd.reset(fd);
   struct stat st {};
-  m_regular = false;
   if (::fstat(fd, &st) == 0) {
     m_regular = S_ISREG(st.st_mode);
     m_size = m_regular ? static_cast<uint64_t>(st.st_size) : 0;
     m_dev = st.st_dev;
     m_ino = st.st_ino;
   }
-  m_local = m_regular && local_filesystem(fd);
   m_path = path;
   return 0;
 }
@@ -121,14 +99,6 @@ void LogFile::fail(WriteOutcome& out, int err, std::string_view unwritten, size_
     }
   }
   m_fd.reset();
-}
-
-bool LogFile::appends_in_page_cache(const std::string& path) const {
-  if (!m_fd.valid() || !m_local || path != m_path) {
-    return false;
-  }
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && st.st_dev == m_dev && st.st_ino == m_ino;
 }
 
 WriteOutcome LogFile::write(const LogFileSettings& s, std::string_view batch) {

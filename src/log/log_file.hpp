@@ -1,7 +1,6 @@
-// One service log file: plain blocking syscalls that open, rotate and append.
-// Called on libuv's threadpool, or on the loop thread while
-// appends_in_page_cache() holds (see log_file_writer.hpp); never by two
-// threads at once (the writer keeps one job in flight per file).
+// One service log file as the threadpool sees it: plain blocking syscalls that
+// open, rotate and append. Never called on the loop thread; never called by
+// two threads at once (the writer keeps one job in flight per file).
 #pragma once
 
 #include "os/unique_fd.hpp"
@@ -38,11 +37,6 @@ public:
   // On failure the torn record is cut off again (when the file allows) and the
   // file is closed, so the next call starts from a clean open.
   WriteOutcome write(const LogFileSettings& settings, std::string_view batch);
-  // True when the next write() to `path` appends to the regular file already
-  // open, on a local disk or in memory (ext2/3/4, XFS, Btrfs, F2FS, tmpfs):
-  // such a write copies into the page cache and returns, without opening
-  // anything (a FIFO's open waits for a reader) or a network round trip.
-  [[nodiscard]] bool appends_in_page_cache(const std::string& path) const;
 
 private:
   int open(const std::string& path);
@@ -53,7 +47,6 @@ private:
   std::string m_path; // what m_fd has open
   uint64_t m_size = 0;
   bool m_regular = false;
-  bool m_local = false; // on one of the filesystems appends_in_page_cache() names
   dev_t m_dev = 0;
   ino_t m_ino = 0;
 };

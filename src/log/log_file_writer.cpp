@@ -23,8 +23,6 @@ public:
 
   void append(std::string_view ts, std::string_view tag, char mark, std::string_view payload);
   void start_job();
-  bool may_write_inline() const;
-  void write_inline();
   void commit_soon();
   void on_job_done();
   bool hold_after_error(const WriteOutcome& out);
@@ -76,7 +74,6 @@ public:
   bool m_orphaned = false;
   bool m_rotate_warned = false;
   double m_error_since = -1; // loop time of the first write error of the episode, or -1
-  uint64_t m_offload_until = 0; // uv_hrtime() before which every write goes to the pool
   uint64_t m_dropped = 0; // not yet announced by a marker
   uint64_t m_dropped_total = 0;
   uint64_t m_marker_count = 0; // what the marker at the head of the job's batch announces
@@ -144,10 +141,6 @@ void LogFileWriter::Core::start_job() {
     return;
   }
   m_job_settings = m_settings;
-  if (may_write_inline()) {
-    write_inline();
-    return;
-  }
   auto job = std::make_unique<Job>();
   job->core = shared_from_this();
   job->req.data = job.get();
@@ -181,38 +174,6 @@ void LogFileWriter::Core::start_job() {
     timer().start(m_settings.stall_timeout, [this] { on_stall(); });
   }
   if (m_paused && m_pending.size() < k_low_water) {
-    set_paused(false);
-  }
-}
-
-bool LogFileWriter::Core::may_write_inline() const {
-  return !m_orphaned && m_waiters.empty() && !m_failing && m_error_since < 0 &&
-         uv_hrtime() >= m_offload_until && m_file.appends_in_page_cache(m_job_settings.path);
-}
-
-void LogFileWriter::Core::write_inline() {
-  const auto self = shared_from_this(); // on_job_done's callbacks may destroy the writer
-  m_in_flight = true;
-  const uint64_t start = uv_hrtime();
-  try {
-    m_outcome = m_file.write(m_job_settings, m_batch.view());
-  } catch (...) {
-    m_outcome = WriteOutcome{ENOMEM, 0, original_size_of_records(m_batch.view())};
-  }
-  const uint64_t end = uv_hrtime();
-  if (static_cast<double>(end - start) > k_slow_write * 1e9) {
-    m_offload_until = end + static_cast<uint64_t>(k_offload_period * 1e9);
-    spdlog::debug("{}: a log write to {} took {:.0f} ms; writing on the threadpool for {} s",
-                  m_service, m_job_settings.path, static_cast<double>(end - start) / 1e6,
-                  k_offload_period);
-  }
-  on_job_done();
-  if (!m_in_flight && m_pending.empty()) {
-    // The next records go into the buffer just written, still in the cache.
-    m_pending.swap(m_batch);
-    m_pending.clear();
-  }
-  if (m_paused && !m_in_flight && m_pending.size() < k_low_water) {
     set_paused(false);
   }
 }

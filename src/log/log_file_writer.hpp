@@ -1,29 +1,13 @@
 // Writes one log file from the loop without ever blocking it.
 //
-// Records are appended to a pending buffer on the loop thread; commit() writes
-// the buffer (rotating as needed) in one of two ways:
-// - On the loop thread, when the file is a regular file already open on a
-//   local filesystem (LogFile::appends_in_page_cache) and the last such write
-//   was quick. A buffered append there is a copy into the page cache; handing
-//   it to another thread costs two wake-ups and, on a machine whose cores are
-//   busy with the service itself, a third runnable thread, which together
-//   cost more than the copy.
-// - Otherwise as a job on libuv's threadpool, while the next records
-//   accumulate: the first write (it opens the file), FIFOs and devices,
-//   network and FUSE filesystems, error recovery, flush() and a destroyed
-//   writer's last batch.
-// Why a slow disk cannot stall supervision through the first way: a write
-// into the page cache waits for the disk only once the kernel throttles
-// dirty pages (balance_dirty_pages), and it throttles gradually, in pauses
-// of a few to 200 milliseconds. A loop-thread write that takes longer than
-// k_slow_write seconds therefore moves the file to the threadpool for
-// k_offload_period seconds, where a stuck write is bounded by stall_timeout
-// as before; so the loop loses at most about k_slow_write to a disk falling
-// behind, once per period.
-// One write job is in flight per file, so a busy service gets large batches
-// and an idle one holds no buffer at all. commit_soon() batches further: a
-// service writing fast is read in chunks of one pipe write each (often
-// 64 KiB); it waits for k_batch_size bytes, or k_batch_delay seconds at most.
+// Records are appended to a pending buffer on the loop thread; commit() hands
+// the buffer to libuv's threadpool, which writes it (rotating as needed) while
+// the next records accumulate. One write job is in flight per file, so a busy
+// service gets large batches and an idle one holds no buffer at all.
+// commit_soon() batches further: a service writing fast is read in chunks of
+// one pipe write each (often 64 KiB), and handing each to a pool thread costs
+// two thread wake-ups, more than writing it; so it waits for k_batch_size
+// bytes, or k_batch_delay seconds at most.
 //
 // Back-pressure: above k_high_water pending bytes the writer asks its feeders
 // to stop reading (the flow listener gets paused = true) and releases them
@@ -109,8 +93,6 @@ public:
   static constexpr double k_idle_release = 1.0; // seconds idle before the buffers are freed
   static constexpr size_t k_batch_size = 256u << 10;
   static constexpr double k_batch_delay = 0.005; // seconds
-  static constexpr double k_slow_write = 0.05;    // seconds
-  static constexpr double k_offload_period = 30.0; // seconds
 
   // `service` names the service in luvsup's own log messages.
   LogFileWriter(uv_loop_t* loop, std::string service, LogFileSettings settings);
