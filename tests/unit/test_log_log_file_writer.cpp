@@ -105,16 +105,3 @@ TEST_CASE("records added through a batch are the bytes append() writes, tagged o
   CHECK(by_batch.dropped_total() == 0);
 }
 
-TEST_CASE("once a regular file is open, a commit appends to it before returning") {
-  TempDir dir;
-  Loop loop;
-  const std::string path = dir.path("a.log");
-  LogFileWriter writer(loop.get(), "svc", LogFileSettings{path});
-  writer.append(k_ts, {}, '|', "first");
-  writer.commit(); // opens the file on the threadpool
-  REQUIRE(loop.run_until([&] { return writer.idle(); }));
-  writer.append(k_ts, {}, '|', "second");
-  writer.commit(); // the file is open: a page-cache copy on this thread
-  CHECK(writer.idle());
-  CHECK(read_file(path) == std::string(k_ts) + " | first\n" + std::string(k_ts) + " | second\n");
-}
