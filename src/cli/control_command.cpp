@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <optional>
@@ -159,7 +161,11 @@ int report(ControlClient& client, const json& reply, const ControlArgs& args,
     if (args.json) {
       std::string text = indent_json(line);
       text += '\n';
-      std::fwrite(text.data(), 1, text.size(), stdout);
+      if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() ||
+          std::fflush(stdout) != 0) {
+        fmt::print(stderr, "luvsup: cannot write the status: {}\n", std::strerror(errno));
+        return app::k_exit_failure;
+      }
     } else {
       fmt::print("{}", render_status_table(reply.value("services", json::array()),
                                            isatty(STDOUT_FILENO) != 0));

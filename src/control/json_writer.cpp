@@ -8,9 +8,17 @@ namespace luvsup::control {
 
 namespace {
 
-// The length of the valid UTF-8 sequence at `i`, or 0 when it is not one
-// (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF).
-size_t utf8_sequence(std::string_view s, size_t i) {
+// The UTF-8 sequence at `i`: how many bytes it spans and whether it is
+// complete and valid (RFC 3629: no overlong forms, no surrogates, nothing
+// past U+10FFFF). A broken one spans its lead byte and the continuation
+// bytes that were right so far, so it becomes one U+FFFD, as nlohmann's
+// replace handler makes it.
+struct Utf8Sequence {
+  size_t length;
+  bool valid;
+};
+
+Utf8Sequence utf8_sequence(std::string_view s, size_t i) {
   const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char lead = byte(i);
   size_t length = 0;
@@ -27,17 +35,16 @@ size_t utf8_sequence(std::string_view s, size_t i) {
     low = lead == 0xf0 ? 0x90 : 0x80;
     high = lead == 0xf4 ? 0x8f : 0xbf;
   } else {
-    return 0;
+    return {1, false};
   }
-  if (i + length > s.size() || byte(i + 1) < low || byte(i + 1) > high) {
-    return 0;
-  }
-  for (size_t k = 2; k < length; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) {
-      return 0;
+  for (size_t k = 1; k < length; ++k) {
+    const bool in_range = i + k < s.size() && byte(i + k) >= (k == 1 ? low : 0x80) &&
+                          byte(i + k) <= (k == 1 ? high : 0xbf);
+    if (!in_range) {
+      return {k, false};
     }
   }
-  return length;
+  return {length, true};
 }
 
 } // namespace
@@ -78,14 +85,13 @@ void JsonWriter::value(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      const size_t length = utf8_sequence(text, i);
-      if (length == 0) {
-        m_out += "\xef\xbf\xbd";
-        ++i;
+      const Utf8Sequence sequence = utf8_sequence(text, i);
+      if (sequence.valid) {
+        m_out.append(text.substr(i, sequence.length));
       } else {
-        m_out.append(text.substr(i, length));
-        i += length;
+        m_out += "\xef\xbf\xbd";
       }
+      i += sequence.length;
       continue;
     }
     switch (c) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -58,6 +59,9 @@ PidRecords::PidRecords(std::string state_dir) : m_dir(std::move(state_dir)) {
 }
 
 void PidRecords::set(PidRecord record) {
+  if (record.start_time == 0) {
+    m_lookups.push_back(record.pid);
+  }
   for (auto& existing : m_records) {
     if (existing.service == record.service) {
       existing = std::move(record);
@@ -73,10 +77,12 @@ void PidRecords::erase(const std::string& service) {
 
 void PidRecords::complete_start_times(uint64_t (*start_time_of)(pid_t)) {
   for (auto& record : m_records) {
-    if (record.start_time == 0) {
+    if (record.start_time == 0 &&
+        std::find(m_lookups.begin(), m_lookups.end(), record.pid) != m_lookups.end()) {
       record.start_time = start_time_of(record.pid);
     }
   }
+  m_lookups.clear();
 }
 
 std::optional<std::string> PidRecords::save() const {

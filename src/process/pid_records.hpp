@@ -34,10 +34,12 @@ public:
   // Adds or replaces the record of `record.service`. Call save() to persist.
   void set(PidRecord record);
   void erase(const std::string& service);
-  // Fills in the start time of each record that has none yet (0) from
-  // `start_time_of(pid)`, which gives 0 for a process that is gone. Spawns
-  // record 0 and the start times are read once per save, off the path from
-  // one spawn to the next.
+  // Fills in the start time of each record set without one (0) since the
+  // last call, from `start_time_of(pid)`, which gives 0 for a process that
+  // is gone. Spawns record 0 and the start times are read once per save, off
+  // the path from one spawn to the next. Each record is looked up once: a
+  // process gone by then keeps 0 (which leftover detection ignores), so a
+  // later process that reuses its pid is never taken for it.
   void complete_start_times(uint64_t (*start_time_of)(pid_t));
   [[nodiscard]] const std::vector<PidRecord>& records() const { return m_records; }
 
@@ -56,6 +58,7 @@ public:
 private:
   std::string m_dir;
   std::vector<PidRecord> m_records;
+  std::vector<pid_t> m_lookups; // pids set with start time 0 since the last fill
 };
 
 }  // namespace luvsup::process

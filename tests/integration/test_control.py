@@ -97,6 +97,11 @@ def test_status_shows_a_table_and_documented_json(t):
     check(reply["stack"]["last_reload"] is None, "no reload yet")
     only = status(t, "db")
     check(list(only) == ["db"], "status NAME limits the services")
+    with open("/dev/full", "w") as full:
+        failed = subprocess.run([LUVSUP, "status", "--json"], cwd=t.path, stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=DEFAULT_TIMEOUT)
+    check(failed.returncode == 1 and "cannot write the status" in failed.stderr,
+          f"a status that cannot be written fails: {failed.returncode} {failed.stderr}")
     check(run.stop() == 0, "clean shutdown")
 
 

@@ -48,6 +48,7 @@ TEST_CASE("invalid UTF-8 becomes the replacement character and the text stays JS
     const auto parsed = json::parse(out.text(), nullptr, false);
     REQUIRE_FALSE(parsed.is_discarded());
     CHECK(parsed.get<std::string>().find("\xef\xbf\xbd") != std::string::npos);
+    CHECK(out.text() == json(bad).dump(-1, ' ', false, json::error_handler_t::replace));
   }
 }
 

@@ -47,6 +47,25 @@ TEST_CASE("a pid record without a start time gets the one /proc gives, and keeps
   CHECK(records.records()[1].start_time == 42);
 }
 
+namespace {
+uint64_t lookups_made = 0;
+// A process that is gone at the first look and "back" (a reused pid) later.
+uint64_t gone_then_reused(pid_t) { return lookups_made++ == 0 ? 0 : 777; }
+} // namespace
+
+TEST_CASE("a pid record's start time is looked up once, so a reused pid is not taken for it") {
+  TempDir dir;
+  PidRecords records(dir / "state");
+  records.set({"quick", 4242, 4242, 0});
+  records.complete_start_times(gone_then_reused);
+  records.complete_start_times(gone_then_reused);
+  CHECK(lookups_made == 1);
+  CHECK(records.records()[0].start_time == 0);
+  records.set({"quick", 4243, 4243, 0});  // a new spawn is looked up again
+  records.complete_start_times(gone_then_reused);
+  CHECK(records.records()[0].start_time == 777);
+}
+
 TEST_CASE("pid records are replaced atomically by rename, leaving no temporary file") {
   TempDir dir;
   PidRecords records(dir.path);
