@@ -59,14 +59,20 @@ Service* SupervisorControl::target(std::string_view name, std::string& error) co
   return service;
 }
 
+Service* SupervisorControl::target_to_run(std::string_view name, std::string& error) const {
+  Service* service = target(name, error);
+  if (service != nullptr && m_supervisor.shutting_down()) {
+    error = "luvsup is stopping the stack";
+    return nullptr;
+  }
+  return service;
+}
+
 std::string SupervisorControl::restart(std::string_view name) {
   std::string error;
-  Service* service = target(name, error);
+  Service* service = target_to_run(name, error);
   if (service == nullptr) {
     return error;
-  }
-  if (m_supervisor.shutting_down()) {
-    return "luvsup is stopping the stack";
   }
   switch (service->state()) {
   case ProcState::running:
@@ -101,15 +107,11 @@ std::string SupervisorControl::stop(std::string_view name) {
 
 std::string SupervisorControl::start(std::string_view name) {
   std::string error;
-  Service* service = target(name, error);
-  if (service == nullptr) {
-    return error;
+  Service* service = target_to_run(name, error);
+  if (service != nullptr) {
+    m_supervisor.start(*service);
   }
-  if (m_supervisor.shutting_down()) {
-    return "luvsup is stopping the stack";
-  }
-  m_supervisor.start(*service);
-  return {};
+  return error;
 }
 
 std::string SupervisorControl::signal(std::string_view name, int sig) {

@@ -67,6 +67,9 @@ private:
   void deliver();
   // The service `name` refers to for an operation, or null with `error` set.
   Service* target(std::string_view name, std::string& error) const;
+  // As target(), and also refused while the stack shuts down: for the
+  // requests that would bring a process up.
+  Service* target_to_run(std::string_view name, std::string& error) const;
 
   Supervisor& m_supervisor;
   Platform& m_platform;
