@@ -2,6 +2,7 @@
 #
 #   make               build build/luvsup (installs missing Debian packages first)
 #   make LTO=0         the same without link-time optimisation (links faster)
+#   make STATIC=0      link Lua, libuv, spdlog, fmt and libstdc++ as shared libraries
 #   make test          unit + integration tests; ends with "N passed, N failed"
 #   make check-asan    the same tests against an ASan + UBSan build
 #   make demo          run the demo stack in examples/
@@ -32,8 +33,26 @@ TEST_SERVER_DEBS := redis-server nginx postgresql uvicorn gunicorn sqlite3
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# Linked statically (`make STATIC=0` links the shared libraries): libstdc++,
+# libgcc, Lua and libuv from their archives, spdlog and fmt compiled in
+# (header-only); only glibc stays shared. The kernel maps in a shared
+# library's code nearly whole (fault-around) when no other process uses it, so
+# linking the 3.5 MB of libstdc++, spdlog, fmt, Lua and libuv cost 2 MiB of
+# idle PSS; static, with unused sections dropped, luvsup carries only what it
+# calls. It also starts 1 ms sooner (no symbol lookups) and keeps running on
+# the code it started with when those packages are upgraded under it.
+STATIC ?= 1
+ifeq ($(SANITIZE),1)
+STATIC := 0
+endif
+ifeq ($(STATIC),1)
+PKG_CFLAGS = $(shell pkg-config --cflags lua5.4 libuv 2>/dev/null) -DSPDLOG_FMT_EXTERNAL -DFMT_HEADER_ONLY
+PKG_LIBS   = -l:liblua5.4.a $(shell pkg-config --static --libs libuv-static 2>/dev/null)
+LDFLAGS   += -static-libstdc++ -static-libgcc
+else
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+endif
 
 CXXFLAGS ?= -O2 -g
 # Link-time optimisation: the whole program is optimised as one, which drops
@@ -49,6 +68,10 @@ ifeq ($(LTO),1)
 CXXFLAGS += -flto=auto
 LDFLAGS  += -flto=auto
 endif
+# Each function and object in its own section, so that the linker drops the
+# ones nothing calls.
+CXXFLAGS += -ffunction-sections -fdata-sections
+LDFLAGS  += -Wl,--gc-sections
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wshadow -Wnon-virtual-dtor -pedantic -MMD -MP
 ifeq ($(WERROR),1)
 CXXFLAGS += -Werror
@@ -67,7 +90,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.cpp=$(BUILD)/obj/%.o)
 TEST_HELPER_SRCS := $(shell find tests/helpers -name '*.c' 2>/dev/null | sort)
 TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
-.PHONY: all deps test-deps unit-tests test check-asan demo install uninstall lint format clean \
+.PHONY: FORCE all deps test-deps unit-tests test check-asan demo install uninstall lint format clean \
         bench fuzz fuzz-run
 
 all: deps $(BUILD)/luvsup
@@ -105,21 +128,33 @@ test-deps: deps
 	  echo "luvsup: could not install$$servers: their recipe tests will be skipped"; \
 	fi
 
-$(BUILD)/luvsup: $(BUILD)/obj/src/main.o $(BUILD)/libluvsup.a
-	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/luvsup: $(BUILD)/obj/src/main.o $(BUILD)/libluvsup.a $(BUILD)/flags
+	$(CXX) $(LDFLAGS) -o $@ $(filter-out $(BUILD)/flags,$^) $(LDLIBS)
 
 $(BUILD)/libluvsup.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+# The flags of the last build: objects and binaries are rebuilt when they
+# change (STATIC, LTO, CXXFLAGS), so that one build never mixes two settings.
+# PREFIX and WERROR are left out: `make install PREFIX=...` installs what was
+# built (the binary finds its library next to itself, see
+# src/lua/data_dir.cpp), and -Werror changes no object.
+$(BUILD)/flags: FORCE | deps
+	$(shell mkdir -p $(@D))
+	$(file >$@.new,$(CXX) $(filter-out -DLUVSUP_DATA_DIR=%,$(CPPFLAGS)) $(filter-out -Werror,$(CXXFLAGS)) $(LDFLAGS) $(LDLIBS))
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
+
+FORCE:
+
 # Order-only on deps: with -j, nothing compiles before missing packages are
 # installed (the pkg-config flags are expanded only when a recipe runs).
-$(BUILD)/obj/%.o: %.cpp | deps
+$(BUILD)/obj/%.o: %.cpp $(BUILD)/flags | deps
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
-$(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libluvsup.a | $(TEST_HELPERS)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libluvsup.a $(BUILD)/flags | $(TEST_HELPERS)
+	$(CXX) $(LDFLAGS) -o $@ $(filter-out $(BUILD)/flags,$^) $(LDLIBS)
 
 $(BUILD)/helpers/%: tests/helpers/%.c | deps
 	@mkdir -p $(@D)

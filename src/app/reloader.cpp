@@ -2,12 +2,11 @@
 
 #include "app/stack_validation.hpp"
 #include "core/content_hash.hpp"
+#include "os/file_text.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <fstream>
-#include <iterator>
 #include <memory>
 
 namespace luvsup::app {
@@ -27,9 +26,8 @@ Reloader::Reloader(core::Supervisor& supervisor, core::Platform& platform, std::
 Reloader::Hashes Reloader::hash_files(const std::vector<std::string>& files) {
   Hashes hashes;
   for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    hashes[file] = in ? core::content_hash(bytes) : k_unreadable;
+    const auto bytes = os::read_file(file);
+    hashes[file] = bytes ? core::content_hash(*bytes) : k_unreadable;
   }
   return hashes;
 }

@@ -1,5 +1,6 @@
 #include "control/desired_state.hpp"
 
+#include "os/file_text.hpp"
 #include "os/unique_fd.hpp"
 
 #include <fmt/format.h>
@@ -11,8 +12,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace luvsup::control {
 
@@ -29,15 +28,13 @@ void DesiredState::set_stopped(const std::string& service, bool stopped) {
 
 std::optional<std::string> DesiredState::load() {
   m_stopped.clear();
-  std::ifstream in(m_path);
-  if (!in) {
+  const auto text = os::read_file(m_path);
+  if (!text) {
     return errno == ENOENT ? std::nullopt
                            : std::optional<std::string>(
                                  fmt::format("cannot read {}: {}", m_path, std::strerror(errno)));
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  const auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+  const auto doc = nlohmann::json::parse(*text, nullptr, false);
   const auto stopped = doc.is_object() ? doc.find("stopped") : doc.end();
   if (doc.is_discarded() || !doc.is_object() || stopped == doc.end() || !stopped->is_array()) {
     return fmt::format("{} is not a desired-state file; ignoring it", m_path);

@@ -1,5 +1,6 @@
 #include "process/pid_records.hpp"
 
+#include "os/file_text.hpp"
 #include "os/unique_fd.hpp"
 
 #include <fcntl.h>
@@ -9,8 +10,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace luvsup::process {
 
@@ -122,19 +121,21 @@ std::optional<std::string> PidRecords::save() const {
 
 std::vector<PidRecord> PidRecords::load() const {
   std::vector<PidRecord> out;
-  std::ifstream in(file_path());
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    PidRecord r;
-    if (!(fields >> r.pid >> r.pgid >> r.start_time) || r.pid <= 0) {
+  const std::string text = os::read_file(file_path()).value_or("");
+  // "pid pgid start_time name": the name is the rest of the line.
+  for (const std::string_view line : os::lines(text)) {
+    const auto f = os::fields(line);
+    if (f.size() < 4) {
       continue;
     }
-    fields.get();  // the single space before the name
-    std::getline(fields, r.service);
-    if (!r.service.empty()) {
-      out.push_back(std::move(r));
+    auto pid = os::parse_number<pid_t>(f[0]);
+    auto pgid = os::parse_number<pid_t>(f[1]);
+    auto start_time = os::parse_number<uint64_t>(f[2]);
+    if (!pid || !pgid || !start_time || *pid <= 0) {
+      continue;
     }
+    const size_t name_at = static_cast<size_t>(f[3].data() - line.data());
+    out.push_back(PidRecord{std::string(line.substr(name_at)), *pid, *pgid, *start_time});
   }
   return out;
 }

@@ -1,13 +1,13 @@
 #include "process/service_cgroups.hpp"
 
+#include "os/file_text.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace luvsup::process {
 
@@ -15,18 +15,16 @@ namespace {
 
 // Where the cgroup2 hierarchy is mounted, from /proc/self/mountinfo.
 std::optional<std::string> cgroup2_mount() {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
+  const std::string text = os::read_file("/proc/self/mountinfo").value_or("");
+  // "id parent devices root mount_point ... - cgroup2 ..."
+  for (const std::string_view line : os::lines(text)) {
     const auto dash = line.find(" - ");
-    if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0) {
+    if (dash == std::string_view::npos || line.substr(dash + 3, 8) != "cgroup2 ") {
       continue;
     }
-    std::istringstream fields(line.substr(0, dash));
-    std::string id, parent, devices, root, mount_point;
-    fields >> id >> parent >> devices >> root >> mount_point;
-    if (root == "/") {
-      return mount_point;
+    const auto f = os::fields(line.substr(0, dash));
+    if (f.size() >= 5 && f[3] == "/") {
+      return std::string(f[4]);
     }
   }
   return std::nullopt;
@@ -34,11 +32,10 @@ std::optional<std::string> cgroup2_mount() {
 
 // luvsup's own cgroup v2 path ("0::/some/path" in /proc/self/cgroup).
 std::optional<std::string> own_cgroup() {
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("0::", 0) == 0) {
-      return line.substr(3);
+  const std::string text = os::read_file("/proc/self/cgroup").value_or("");
+  for (const std::string_view line : os::lines(text)) {
+    if (line.substr(0, 3) == "0::") {
+      return std::string(line.substr(3));
     }
   }
   return std::nullopt;
@@ -46,9 +43,14 @@ std::optional<std::string> own_cgroup() {
 
 std::vector<pid_t> read_pids(const std::string& path) {
   std::vector<pid_t> pids;
-  std::ifstream in(path);
-  for (pid_t pid; in >> pid;) {
-    pids.push_back(pid);
+  const std::string text = os::read_file(path).value_or("");
+  for (const std::string_view line : os::lines(text)) {
+    const auto f = os::fields(line);
+    auto pid = f.empty() ? std::nullopt : os::parse_number<pid_t>(f[0]);
+    if (!pid) {
+      break;  // as far as the numbers go
+    }
+    pids.push_back(*pid);
   }
   return pids;
 }

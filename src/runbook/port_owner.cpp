@@ -1,13 +1,13 @@
 #include "runbook/port_owner.hpp"
 
+#include "os/file_text.hpp"
+
 #include <dirent.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace luvsup::runbook {
 
@@ -18,22 +18,21 @@ constexpr const char* k_listen_state = "0A";
 // The inodes of the LISTEN sockets on `port` in one /proc/net/tcp-style table:
 // "sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode".
 void listening_inodes(const std::string& table, int port, std::set<std::string>& inodes) {
-  std::ifstream in(table);
-  std::string line;
-  std::getline(in, line); // the header
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
-    if (!(fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
-          timeout >> inode)) {
+  const std::string text = os::read_file(table).value_or("");
+  const auto rows = os::lines(text);
+  for (size_t row = 1; row < rows.size(); ++row) {  // row 0: the header
+    const auto f = os::fields(rows[row]);
+    if (f.size() < 10) {
       continue;
     }
+    const std::string local(f[1]);
+    const std::string_view state = f[3], inode = f[9];
     const size_t colon = local.rfind(':');
     if (state != k_listen_state || colon == std::string::npos) {
       continue;
     }
     if (std::strtol(local.c_str() + colon + 1, nullptr, 16) == port && inode != "0") {
-      inodes.insert("socket:[" + inode + "]");
+      inodes.insert("socket:[" + std::string(inode) + "]");
     }
   }
 }
@@ -58,8 +57,7 @@ bool holds_socket(const std::string& fd_dir, const std::set<std::string>& socket
 }
 
 std::string command_line(const std::string& proc, pid_t pid) {
-  std::ifstream in(proc + "/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = os::read_file(proc + "/" + std::to_string(pid) + "/cmdline").value_or("");
   while (!text.empty() && text.back() == '\0') {
     text.pop_back();
   }
