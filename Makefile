@@ -34,8 +34,8 @@ TEST_SERVER_DEBS := redis-server nginx postgresql uvicorn gunicorn sqlite3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Linked statically (`make STATIC=0` links the shared libraries): libstdc++,
-# libgcc, Lua and libuv from their archives, spdlog and fmt compiled in
-# (header-only); only glibc stays shared. The kernel maps in a shared
+# libgcc, Lua and libuv from their archives, spdlog and fmt compiled in from
+# their headers (src/app/logging_library.cpp); only glibc stays shared. The kernel maps in a shared
 # library's code nearly whole (fault-around) when no other process uses it, so
 # linking the 3.5 MB of libstdc++, spdlog, fmt, Lua and libuv cost 2 MiB of
 # idle PSS; static, with unused sections dropped, luvsup carries only what it
@@ -46,7 +46,7 @@ ifeq ($(SANITIZE),1)
 STATIC := 0
 endif
 ifeq ($(STATIC),1)
-PKG_CFLAGS = $(shell pkg-config --cflags lua5.4 libuv 2>/dev/null) -DSPDLOG_FMT_EXTERNAL -DFMT_HEADER_ONLY
+PKG_CFLAGS = $(shell pkg-config --cflags lua5.4 libuv 2>/dev/null) -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL
 PKG_LIBS   = -l:liblua5.4.a $(shell pkg-config --static --libs libuv-static 2>/dev/null)
 LDFLAGS   += -static-libstdc++ -static-libgcc
 else
@@ -83,7 +83,10 @@ endif
 CPPFLAGS += -Isrc $(PKG_CFLAGS) -DLUVSUP_DATA_DIR='"$(PREFIX)/share/luvsup"'
 LDLIBS   += $(PKG_LIBS)
 
-LIB_SRCS  := $(filter-out src/main.cpp,$(shell find src -name '*.cpp' | sort))
+# src/app/logging_library.cpp compiles spdlog and fmt in; linked shared, the
+# libraries carry them.
+LIB_SRCS  := $(filter-out src/main.cpp $(if $(filter 1,$(STATIC)),,src/app/logging_library.cpp),\
+               $(shell find src -name '*.cpp' | sort))
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(shell find tests/unit -name '*.cpp' 2>/dev/null | sort)
 UNIT_OBJS := $(UNIT_SRCS:%.cpp=$(BUILD)/obj/%.o)
