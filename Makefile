@@ -39,16 +39,19 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # library's code nearly whole (fault-around) when no other process uses it, so
 # linking the 3.5 MB of libstdc++, spdlog, fmt, Lua and libuv cost 2 MiB of
 # idle PSS; static, with unused sections dropped, luvsup carries only what it
-# calls. It also starts 1 ms sooner (no symbol lookups) and keeps running on
-# the code it started with when those packages are upgraded under it.
+# calls. It also starts 1 ms sooner (no symbol lookups). It carries their
+# code, so a security update of one of them needs a rebuild. Lua's API stays
+# exported, so that C modules a stack requires (package.cpath) bind to the
+# one Lua in luvsup.
 STATIC ?= 1
 ifeq ($(SANITIZE),1)
-STATIC := 0
+override STATIC := 0
 endif
 ifeq ($(STATIC),1)
 PKG_CFLAGS = $(shell pkg-config --cflags lua5.4 libuv 2>/dev/null) -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL
 PKG_LIBS   = -l:liblua5.4.a $(shell pkg-config --static --libs libuv-static 2>/dev/null)
-LDFLAGS   += -static-libstdc++ -static-libgcc
+LDFLAGS   += -static-libstdc++ -static-libgcc \
+             -Wl,--export-dynamic-symbol='lua_*' -Wl,--export-dynamic-symbol='luaL_*'
 else
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -62,7 +65,7 @@ CXXFLAGS ?= -O2 -g
 # PSS falls by about 0.65 MiB. `make LTO=0` links faster while developing.
 LTO ?= 1
 ifeq ($(SANITIZE),1)
-LTO := 0
+override LTO := 0
 endif
 ifeq ($(LTO),1)
 CXXFLAGS += -flto=auto
@@ -131,8 +134,8 @@ test-deps: deps
 	  echo "luvsup: could not install$$servers: their recipe tests will be skipped"; \
 	fi
 
-$(BUILD)/luvsup: $(BUILD)/obj/src/main.o $(BUILD)/libluvsup.a $(BUILD)/flags
-	$(CXX) $(LDFLAGS) -o $@ $(filter-out $(BUILD)/flags,$^) $(LDLIBS)
+$(BUILD)/luvsup: $(BUILD)/obj/src/main.o $(BUILD)/libluvsup.a $(BUILD)/ldflags
+	$(CXX) $(LDFLAGS) -o $@ $(filter-out $(BUILD)/ldflags,$^) $(LDLIBS)
 
 $(BUILD)/libluvsup.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -141,23 +144,31 @@ $(BUILD)/libluvsup.a: $(LIB_OBJS)
 # The flags of the last build: objects and binaries are rebuilt when they
 # change (STATIC, LTO, CXXFLAGS), so that one build never mixes two settings.
 # PREFIX and WERROR are left out: `make install PREFIX=...` installs what was
-# built (the binary finds its library next to itself, see
-# src/lua/data_dir.cpp), and -Werror changes no object.
-$(BUILD)/flags: FORCE | deps
+# built with the same other flags (the binary finds its library next to
+# itself, see src/lua/data_dir.cpp), and -Werror changes no object (so
+# `make WERROR=1` after a plain `make` recompiles nothing: CI builds afresh).
+# Compiling and linking have a stamp each, so that a change of link flags
+# relinks without recompiling.
+$(BUILD)/cflags: FORCE | deps
 	$(shell mkdir -p $(@D))
-	$(file >$@.new,$(CXX) $(filter-out -DLUVSUP_DATA_DIR=%,$(CPPFLAGS)) $(filter-out -Werror,$(CXXFLAGS)) $(LDFLAGS) $(LDLIBS))
+	$(file >$@.new,$(CXX) $(filter-out -DLUVSUP_DATA_DIR=%,$(CPPFLAGS)) $(filter-out -Werror,$(CXXFLAGS)))
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
+
+$(BUILD)/ldflags: FORCE | deps
+	$(shell mkdir -p $(@D))
+	$(file >$@.new,$(CXX) $(LDFLAGS) $(LDLIBS))
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
 
 FORCE:
 
 # Order-only on deps: with -j, nothing compiles before missing packages are
 # installed (the pkg-config flags are expanded only when a recipe runs).
-$(BUILD)/obj/%.o: %.cpp $(BUILD)/flags | deps
+$(BUILD)/obj/%.o: %.cpp $(BUILD)/cflags | deps
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
-$(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libluvsup.a $(BUILD)/flags | $(TEST_HELPERS)
-	$(CXX) $(LDFLAGS) -o $@ $(filter-out $(BUILD)/flags,$^) $(LDLIBS)
+$(BUILD)/unit_tests: $(UNIT_OBJS) $(BUILD)/libluvsup.a $(BUILD)/ldflags | $(TEST_HELPERS)
+	$(CXX) $(LDFLAGS) -o $@ $(filter-out $(BUILD)/ldflags,$^) $(LDLIBS)
 
 $(BUILD)/helpers/%: tests/helpers/%.c | deps
 	@mkdir -p $(@D)

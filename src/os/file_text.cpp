@@ -23,6 +23,9 @@ std::optional<std::string> read_file(const std::string& path) {
     } else if (n == 0) {
       return text;
     } else if (errno != EINTR) {
+      const int read_errno = errno;
+      fd.reset();  // close() must not replace the error the caller reads
+      errno = read_errno;
       return std::nullopt;
     }
   }
