@@ -12,7 +12,7 @@ namespace {
 
 // 0 when `path` can be run, else the errno execve would most likely give.
 // Only the execute bits are checked: the real check, as the service's user,
-// is execve's own, reported through the launcher's error pipe.
+// is execve's own, reported by the child to the launcher.
 int check_executable(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
