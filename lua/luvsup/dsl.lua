@@ -213,6 +213,27 @@ function Loader:stack(def, line)
   self.def = def
 end
 
+-- The policy a restart name stands for, or nil and an error for a bad name.
+-- Every service of the load that names it, or takes the default, shares one
+-- table: a policy is never written to (backoff decides from its fields, and no
+-- hook sees it), and a shared table is fingerprinted once, not per service.
+function Loader:named_policy(name)
+  local p = self.named_policies[name]
+  if p == nil then
+    local err
+    p, err = backoff.named(name)
+    if p == nil then return nil, err end
+    self.named_policies[name] = p
+  end
+  return p
+end
+
+-- The default policy of a oneshot service, shared as named_policy's are.
+function Loader:oneshot_policy()
+  self.oneshot_default = self.oneshot_default or backoff.oneshot_default()
+  return self.oneshot_default
+end
+
 -- Tables whose keys a service merges with the defaults' instead of replacing.
 local merged_tables = { env = true, stop = true, log = true, limits = true }
 
@@ -278,7 +299,7 @@ function Loader:check_service(entry)
   out.ready = out.ready or { log_pattern = "", notify = false, fd = -1 }
   out.watchdog = out.watchdog or 0.0
   out.start_timeout = out.start_timeout or 60.0
-  out.restart = out.restart or (out.oneshot and backoff.oneshot_default() or backoff.named("always"))
+  out.restart = out.restart or (out.oneshot and self:oneshot_policy() or self:named_policy("always"))
   tasks.finish_service(out, body, c)
   return out, c
 end
@@ -332,7 +353,7 @@ end
 ---@return string|nil error
 function M.load(opts)
   local self = setmetatable({ file = opts.file, path = opts.path, dir = opts.dir, services = {},
-    by_name = {}, files = { opts.path } }, Loader)
+    by_name = {}, files = { opts.path }, named_policies = {} }, Loader)
   local f, err = io.open(opts.path, "r")
   if not f then
     return nil, string.format("%s: cannot read stack file: %s", opts.file, err)
