@@ -234,6 +234,11 @@ function Loader:oneshot_policy()
   return self.oneshot_default
 end
 
+-- A service key's place in the schema.
+local schema_order = {}
+for i, k in ipairs(spec.schema.service) do schema_order[k] = i end
+local function by_schema_order(a, b) return schema_order[a] < schema_order[b] end
+
 -- Tables whose keys a service merges with the defaults' instead of replacing.
 local merged_tables = { env = true, stop = true, log = true, limits = true }
 
@@ -268,11 +273,16 @@ function Loader:check_service(entry)
     c:fail("missing required key 'cmd'", nil, true)
   end
   local out = { name = entry.name, source_file = self.path, source_line = entry.line }
-  for _, k in ipairs(spec.schema.service) do
+  -- The keys it sets (every one known, checked above), and `log`, which has
+  -- defaults of its own, in the schema's order: the order of the checks, so
+  -- of which mistake is reported first.
+  local keys = {}
+  for k in pairs(body) do keys[#keys + 1] = k end
+  if body.log == nil then keys[#keys + 1] = "log" end
+  table.sort(keys, by_schema_order)
+  for _, k in ipairs(keys) do
     c.key = k
-    if body[k] ~= nil or k == "log" then
-      out[k] = spec[k](body[k], c)
-    end
+    out[k] = spec[k](body[k], c)
   end
   -- env_file first, then env; a name set in env replaces the env_file value.
   local env, index = {}, {}
