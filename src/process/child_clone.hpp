@@ -12,9 +12,9 @@
 // The child touches only its own stack, reads `plan` and, on a failure,
 // writes the parent's ChildFailure (as glibc's posix_spawn writes its
 // args->err): exec_child is made of async-signal-safe calls that allocate
-// nothing. glibc exposes no clone3
-// wrapper that runs a function on a new stack, so the call is a few lines of
-// assembly on x86-64; elsewhere it is fork() (and clone3 for the cgroup).
+// nothing. glibc exposes no clone3 wrapper that runs a function on a new
+// stack, so the call is a few lines of assembly on x86-64; elsewhere it is
+// fork() (and clone3 for the cgroup), reporting through a pipe.
 #pragma once
 
 #include "process/child_setup.hpp"
