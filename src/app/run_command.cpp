@@ -208,13 +208,6 @@ int run_command(const cli::Options& options) {
     session.platform.on_readiness([&](const std::string& name, const readiness::Signal& signal) {
       route_readiness(supervisor, name, signal);
     });
-    std::vector<std::string> starting;
-    for (const auto& spec : definition.services) {
-      if (spec.autostart) {
-        starting.push_back(spec.name);
-      }
-    }
-    session.platform.make_cgroups_ahead(starting);
     for (auto& spec : definition.services) {
       supervisor.add(std::make_shared<const core::ServiceSpec>(std::move(spec)));
     }
@@ -301,7 +294,6 @@ int run_command(const cli::Options& options) {
                               session.control->socket_path(), definition.log_dir));
       });
       supervisor.start_all();
-      session.platform.join_cgroup_maker();
       // Loading the stack freed much (the DSL's garbage, the definitions'
       // copies) that sits between live blocks: give those pages back.
       ::malloc_trim(0);

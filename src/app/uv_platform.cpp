@@ -9,14 +9,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <ctime>
-#include <system_error>
 
 namespace luvsup::app {
 
@@ -55,7 +53,6 @@ UvPlatform::UvPlatform(uv_loop_t* loop, std::string stack_hash, std::string stat
 }
 
 UvPlatform::~UvPlatform() {
-  join_cgroup_maker();
   // Observers first: closing an output drains its pipes through them, and
   // they look up the channels.
   for (auto& [name, output] : m_outputs) {
@@ -286,41 +283,7 @@ void UvPlatform::service_gone(const core::ServiceSpec& spec) {
   m_runs_in_cgroup.erase(spec.name);
 }
 
-void UvPlatform::make_cgroups_ahead(const std::vector<std::string>& services) {
-  if (!m_cgroups || m_cgroup_maker.joinable()) {
-    return;
-  }
-  std::vector<std::string> dirs;
-  for (const auto& name : services) {
-    if (m_cgroups_maybe_there.insert(name).second) {
-      // Made now, never killed: clean, and removed when luvsup exits.
-      m_clean_cgroups.insert(name);
-      m_made_cgroups.insert(name);
-      dirs.push_back(m_cgroups->dir() + "/" + name);
-    }
-  }
-  if (dirs.empty()) {
-    return;
-  }
-  try {
-    m_cgroup_maker = std::thread([dirs = std::move(dirs)] {
-      for (const auto& dir : dirs) {
-        ::mkdir(dir.c_str(), 0755);  // a failure is the start's to report
-      }
-    });
-  } catch (const std::system_error& e) {
-    spdlog::debug("cgroups are made at each start: no thread to make them ahead: {}", e.what());
-  }
-}
-
-void UvPlatform::join_cgroup_maker() {
-  if (m_cgroup_maker.joinable()) {
-    m_cgroup_maker.join();
-  }
-}
-
 void UvPlatform::service_removed(const core::ServiceSpec& spec) {
-  join_cgroup_maker();
   m_clean_cgroups.erase(spec.name);
   if (m_cgroups && m_made_cgroups.erase(spec.name) > 0) {
     m_cgroups->remove(spec.name);

@@ -24,7 +24,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 
 namespace luvsup::app {
 
@@ -46,15 +45,6 @@ public:
   bool service_alive(const core::ServiceSpec& spec, pid_t pgid, pid_t main_pid) override;
   void service_gone(const core::ServiceSpec& spec) override;
   void service_removed(const core::ServiceSpec& spec) override;
-  // Makes the cgroups of `services` (those about to start with the stack, in
-  // start order) on a thread of its own while the loop thread starts them:
-  // the kernel takes tens of microseconds to make one, which would otherwise
-  // add to each start. Only those with no cgroup yet; a start that comes
-  // first makes its own (the other mkdir finds it there).
-  void make_cgroups_ahead(const std::vector<std::string>& services);
-  // Waits for make_cgroups_ahead's thread to finish, so that it holds no
-  // memory once the stack is started.
-  void join_cgroup_maker();
   std::unique_ptr<health::PendingProbe> start_probe(const core::ServiceSpec& spec, const core::ProbeSpec& probe,
                                                     health::ProbeDone done) override;
 
@@ -130,9 +120,6 @@ private:
   // every one it has made since. One that is not among them has no directory
   // to remove before it is made: no rmdir on each first start.
   std::set<std::string> m_cgroups_maybe_there;
-  // Makes cgroups ahead of the first starts; joined before any cgroup is
-  // removed, so that none is made again behind the removal.
-  std::thread m_cgroup_maker;
   // The services whose current run started in its cgroup.
   std::set<std::string> m_runs_in_cgroup;
   health::ExecProbes m_exec_probes;

@@ -195,25 +195,6 @@ def test_a_cgroup_a_previous_run_left_is_made_afresh_and_a_new_one_made_without_
     check(not os.path.exists(os.path.dirname(old_dir)), "and the stack's cgroup is gone")
 
 
-def test_only_services_that_start_get_a_cgroup_and_all_go_at_exit(t):
-    if not cgroups_usable():
-        return  # without a writable cgroup2 hierarchy there are no cgroups to make
-    t.stack('service "auto" { cmd = { "sleep", "1000" } }\n'
-            'service "manual" { cmd = { "sleep", "1001" }, autostart = false }\n')
-    run = t.run()
-    auto = int(run.wait_log(r"auto: started \(pid (\d+)\)")[0].group(1))
-    stack_dir = os.path.dirname(service_cgroup_dir(auto))
-    check(not os.path.exists(os.path.join(stack_dir, "manual")),
-          "a service that has not started has no cgroup")
-    start = subprocess.run([LUVSUP, "start", "manual"], cwd=t.path, capture_output=True,
-                           text=True, timeout=30)
-    check(start.returncode == 0, f"start: {start.stderr}")
-    manual = int(run.wait_log(r"manual: started \(pid (\d+)\)")[0].group(1))
-    check(service_cgroup_dir(manual) == os.path.join(stack_dir, "manual"), "it has one once started")
-    check(run.stop() == 0, "clean shutdown")
-    check(not os.path.exists(stack_dir), "every cgroup of the stack is gone after exit")
-
-
 def test_a_service_killed_at_its_stop_timeout_starts_again_and_stays_up(t):
     # The SIGKILL goes through cgroup.kill; a child created in a cgroup that
     # was once killed must not be killed at birth by the kernel.
