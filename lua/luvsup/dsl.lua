@@ -213,6 +213,32 @@ function Loader:stack(def, line)
   self.def = def
 end
 
+-- The policy a restart name stands for, or nil and an error for a bad name.
+-- Every service of the load that names it, or takes the default, shares one
+-- table: a policy is never written to (backoff decides from its fields, and no
+-- hook sees it), and a shared table is fingerprinted once, not per service.
+function Loader:named_policy(name)
+  local p = self.named_policies[name]
+  if p == nil then
+    local err
+    p, err = backoff.named(name)
+    if p == nil then return nil, err end
+    self.named_policies[name] = p
+  end
+  return p
+end
+
+-- The default policy of a oneshot service, shared as named_policy's are.
+function Loader:oneshot_policy()
+  self.oneshot_default = self.oneshot_default or backoff.oneshot_default()
+  return self.oneshot_default
+end
+
+-- A service key's place in the schema.
+local schema_order = {}
+for i, k in ipairs(spec.schema.service) do schema_order[k] = i end
+local function by_schema_order(a, b) return schema_order[a] < schema_order[b] end
+
 -- Tables whose keys a service merges with the defaults' instead of replacing.
 local merged_tables = { env = true, stop = true, log = true, limits = true }
 
@@ -247,11 +273,16 @@ function Loader:check_service(entry)
     c:fail("missing required key 'cmd'", nil, true)
   end
   local out = { name = entry.name, source_file = self.path, source_line = entry.line }
-  for _, k in ipairs(spec.schema.service) do
+  -- The keys it sets (every one known, checked above), and `log`, which has
+  -- defaults of its own, in the schema's order: the order of the checks, so
+  -- of which mistake is reported first.
+  local keys = {}
+  for k in pairs(body) do keys[#keys + 1] = k end
+  if body.log == nil then keys[#keys + 1] = "log" end
+  table.sort(keys, by_schema_order)
+  for _, k in ipairs(keys) do
     c.key = k
-    if body[k] ~= nil or k == "log" then
-      out[k] = spec[k](body[k], c)
-    end
+    out[k] = spec[k](body[k], c)
   end
   -- env_file first, then env; a name set in env replaces the env_file value.
   local env, index = {}, {}
@@ -278,7 +309,7 @@ function Loader:check_service(entry)
   out.ready = out.ready or { log_pattern = "", notify = false, fd = -1 }
   out.watchdog = out.watchdog or 0.0
   out.start_timeout = out.start_timeout or 60.0
-  out.restart = out.restart or (out.oneshot and backoff.oneshot_default() or backoff.named("always"))
+  out.restart = out.restart or (out.oneshot and self:oneshot_policy() or self:named_policy("always"))
   tasks.finish_service(out, body, c)
   return out, c
 end
@@ -332,7 +363,7 @@ end
 ---@return string|nil error
 function M.load(opts)
   local self = setmetatable({ file = opts.file, path = opts.path, dir = opts.dir, services = {},
-    by_name = {}, files = { opts.path } }, Loader)
+    by_name = {}, files = { opts.path }, named_policies = {} }, Loader)
   local f, err = io.open(opts.path, "r")
   if not f then
     return nil, string.format("%s: cannot read stack file: %s", opts.file, err)

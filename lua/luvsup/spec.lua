@@ -300,7 +300,7 @@ end
 
 function M.restart(v, c)
   if type(v) == "string" then
-    local p, err = backoff.named(v)
+    local p, err = c.loader:named_policy(v)
     if not p then c:fail(err) end
     return p
   end

@@ -42,6 +42,10 @@ UvPlatform::UvPlatform(uv_loop_t* loop, std::string stack_hash, std::string stat
       m_state_dir(std::move(state_dir)), m_deliver_timer(loop),
       m_cgroups(process::ServiceCgroups::open(m_stack_hash)), m_exec_probes(loop), m_http(loop), m_commands(loop) {
   if (m_cgroups) {
+    // Listed once, after the leftovers of a previous run were stopped and
+    // before anything of this run can make one (the instance lock keeps any
+    // other luvsup of this stack out).
+    m_cgroups_maybe_there = m_cgroups->services();
     spdlog::debug("a cgroup per service under {}", m_cgroups->dir());
   } else {
     spdlog::debug("no writable cgroup2 hierarchy: processes are found by their LUVSUP_SERVICE tag");
@@ -159,9 +163,11 @@ core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
   if (m_cgroups) {
     // A cgroup of a previous luvsup, or one killed since it was made, is made
     // afresh; one a survivor still holds is joined the slow way.
-    if (m_clean_cgroups.count(spec.name) == 0 && m_cgroups->remove(spec.name)) {
+    if (m_clean_cgroups.count(spec.name) == 0 &&
+        (m_cgroups_maybe_there.count(spec.name) == 0 || m_cgroups->remove(spec.name))) {
       m_clean_cgroups.insert(spec.name);
     }
+    m_cgroups_maybe_there.insert(spec.name);
     join = m_cgroups->join_handle(spec.name);
     if (join) {
       m_made_cgroups.insert(spec.name);

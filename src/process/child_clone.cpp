@@ -1,5 +1,8 @@
 #include "process/child_clone.hpp"
 
+#include "os/unique_fd.hpp"
+
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -54,8 +57,14 @@ long clone3_calling(clone_args* args, void (*fn)(const ChildPlan*) noexcept,
 
 }  // namespace
 
-pid_t clone_child(const ChildPlan& plan, int cgroup_dir_fd) {
+pid_t clone_child(const ChildPlan& plan, int cgroup_dir_fd, ChildFailure& failure) {
 #if defined(__x86_64__)
+  // The child writes a failure straight into the caller's `failure`: no pipe
+  // to make, close and read on every start.
+  failure = ChildFailure{};
+  ChildPlan shared = plan;
+  shared.failure = &failure;
+  shared.report_fd = -1;
   // The parent is suspended while the child runs, so the child's stack can be
   // a part of the parent's that nothing else uses meanwhile (musl's
   // posix_spawn does the same).
@@ -68,7 +77,7 @@ pid_t clone_child(const ChildPlan& plan, int cgroup_dir_fd) {
   if (cgroup_dir_fd >= 0) {
     args.cgroup = static_cast<__u64>(cgroup_dir_fd);
   }
-  const long result = clone3_calling(&args, &child_main, &plan);
+  const long result = clone3_calling(&args, &child_main, &shared);
 #if defined(__SANITIZE_ADDRESS__)
   // The child's instrumented frames marked parts of this buffer in the shadow
   // memory the two share; the parent's later frames reuse these addresses.
@@ -81,22 +90,54 @@ pid_t clone_child(const ChildPlan& plan, int cgroup_dir_fd) {
   if (cgroup_dir_fd >= 0 || errno != ENOSYS) {
     return -1;
   }
-#else
+#endif
+  return fork_child(plan, cgroup_dir_fd, failure);
+}
+
+pid_t fork_child(const ChildPlan& plan, int cgroup_dir_fd, ChildFailure& failure) {
+  failure = ChildFailure{};
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    return -1;
+  }
+  os::UniqueFd report_r(fds[0]);
+  os::UniqueFd report_w(fds[1]);
+  ChildPlan piped = plan;
+  piped.failure = nullptr;
+  piped.report_fd = report_w.get();
+  pid_t pid;
   if (cgroup_dir_fd >= 0) {
     clone_args args{};
     args.flags = CLONE_INTO_CGROUP;
     args.exit_signal = SIGCHLD;
     args.cgroup = static_cast<__u64>(cgroup_dir_fd);
-    const auto pid = static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof args));
-    if (pid == 0) {
-      exec_child(plan);
-    }
-    return pid;
+    pid = static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof args));
+  } else {
+    pid = fork();
   }
-#endif
-  const pid_t pid = fork();
   if (pid == 0) {
-    exec_child(plan);
+    exec_child(piped);
+  }
+  if (pid < 0) {
+    const int fork_errno = errno;
+    report_r.reset();
+    report_w.reset();
+    errno = fork_errno;
+    return -1;
+  }
+  // Our copy of the write end closed, EOF means "the child exec'd".
+  report_w.reset();
+  ChildFailure report;
+  ssize_t n;
+  do {
+    n = read(report_r.get(), &report, sizeof report);
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof report)) {
+    failure = report;
+  } else if (n != 0) {
+    // We cannot tell whether it exec'd: make sure it did not.
+    failure = ChildFailure{static_cast<int>(ChildStep::report), n < 0 ? errno : EIO, 0};
+    kill(pid, SIGKILL);
   }
   return pid;
 }

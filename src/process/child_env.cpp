@@ -2,6 +2,7 @@
 
 #include "process/launch_spec.hpp"
 
+#include <algorithm>
 #include <array>
 
 extern char** environ;  // NOLINT: POSIX
@@ -30,40 +31,51 @@ bool is_dropped_variable(std::string_view name) {
 }
 
 EnvList EnvList::inherited() {
+  // Every start copies it: one pass, no search per variable, unless a name
+  // appears twice (then set() keeps the last value in the first place).
   EnvList list;
+  std::vector<std::string_view> keys;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string_view entry(*e);
     auto eq = entry.find('=');
     if (eq == std::string_view::npos || eq == 0 || is_dropped_variable(entry.substr(0, eq))) {
       continue;  // malformed entries would confuse getenv in the child
     }
-    list.set(entry.substr(0, eq), entry.substr(eq + 1));
+    list.m_entries.emplace_back(entry);
+    keys.push_back(entry.substr(0, eq));
   }
-  return list;
+  std::sort(keys.begin(), keys.end());
+  if (std::adjacent_find(keys.begin(), keys.end()) == keys.end()) {
+    return list;
+  }
+  EnvList unique;
+  for (const auto& entry : list.m_entries) {
+    const auto eq = entry.find('=');
+    unique.set(std::string_view(entry).substr(0, eq), std::string_view(entry).substr(eq + 1));
+  }
+  return unique;
 }
 
 void EnvList::set(std::string_view key, std::string_view value) {
   std::string entry;
   entry.reserve(key.size() + 1 + value.size());
   entry.append(key).append("=").append(value);
-  for (size_t i = 0; i < m_entries.size(); ++i) {
-    if (key_of(m_entries[i]) == key) {
-      m_entries[i] = std::move(entry);
-      m_values[i] = std::string(value);
+  for (auto& existing : m_entries) {
+    if (key_of(existing) == key) {
+      existing = std::move(entry);
       return;
     }
   }
   m_entries.push_back(std::move(entry));
-  m_values.emplace_back(value);
 }
 
-const std::string* EnvList::get(std::string_view key) const {
-  for (size_t i = 0; i < m_entries.size(); ++i) {
-    if (key_of(m_entries[i]) == key) {
-      return &m_values[i];
+std::optional<std::string_view> EnvList::get(std::string_view key) const {
+  for (const auto& entry : m_entries) {
+    if (key_of(entry) == key) {
+      return std::string_view(entry).substr(key.size() + 1);
     }
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 }  // namespace luvsup::process

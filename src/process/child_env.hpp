@@ -1,6 +1,7 @@
 // The environment a child starts with.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,14 +19,13 @@ public:
   static EnvList inherited();
 
   void set(std::string_view key, std::string_view value);
-  // The value of `key`, or nullptr when unset.
-  [[nodiscard]] const std::string* get(std::string_view key) const;
+  // The value of `key`, or nullopt when unset.
+  [[nodiscard]] std::optional<std::string_view> get(std::string_view key) const;
   [[nodiscard]] const std::vector<std::string>& entries() const { return m_entries; }
   std::vector<std::string> take() { return std::move(m_entries); }
 
 private:
   std::vector<std::string> m_entries;
-  std::vector<std::string> m_values;  // parallel cache for get(); same order
 };
 
 // Whether `name` is one of the variables inherited() drops.

@@ -19,6 +19,10 @@ namespace {
 
 [[noreturn]] void fail(const ChildPlan& plan, ChildStep step, int index = 0) noexcept {
   ChildFailure failure{static_cast<int>(step), errno, index};
+  if (plan.failure != nullptr) {
+    *plan.failure = failure;  // the parent reads it once the child has exited
+    _exit(127);
+  }
   ssize_t n;
   do {
     n = write(plan.report_fd, &failure, sizeof failure);
@@ -59,7 +63,7 @@ void reset_signals() noexcept {
   sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-// Marks every descriptor above stderr close-on-exec, so the report pipe keeps
+// Marks every descriptor above stderr close-on-exec, so a report pipe keeps
 // working until execve and nothing of luvsup's leaks into the service.
 bool close_other_fds(int max_fd) noexcept {
   if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) {
@@ -79,9 +83,11 @@ bool close_other_fds(int max_fd) noexcept {
 void exec_child(const ChildPlan& original) noexcept {
   ChildPlan plan = original;
   reset_signals();
-  plan.report_fd = move_above_stdio(plan.report_fd);
-  if (plan.report_fd < 0) {
-    _exit(127);  // nothing to report through
+  if (plan.failure == nullptr) {
+    plan.report_fd = move_above_stdio(plan.report_fd);
+    if (plan.report_fd < 0) {
+      _exit(127);  // nothing to report through
+    }
   }
   plan.out_fd = move_above_stdio(plan.out_fd);
   plan.err_fd = move_above_stdio(plan.err_fd);
@@ -125,10 +131,10 @@ void exec_child(const ChildPlan& original) noexcept {
   if (!close_other_fds(plan.max_fd)) {
     fail(plan, ChildStep::close_fds);
   }
-  // After close_other_fds, which would mark it close-on-exec again. The
+  // After close_other_fds, which would mark it close-on-exec again. A
   // report pipe must survive until execve: move it out of the way first.
   if (plan.ready_fd >= 0 && plan.ready_target > 2) {
-    if (plan.report_fd == plan.ready_target) {
+    if (plan.failure == nullptr && plan.report_fd == plan.ready_target) {
       plan.report_fd = fcntl(plan.report_fd, F_DUPFD_CLOEXEC, plan.ready_target + 1);
       if (plan.report_fd < 0) {
         _exit(127);

@@ -3,8 +3,10 @@
 // Only async-signal-safe calls are allowed here: the child of a multi-threaded
 // parent may find malloc's or NSS's locks held by a thread that no longer
 // exists. Everything is therefore resolved by the parent into plain pointers
-// and numbers (ChildPlan), and a failure is sent back as two integers through
-// a close-on-exec pipe that the parent reads until EOF (EOF = execve worked).
+// and numbers (ChildPlan). A failure is sent back as a ChildFailure: written
+// into the parent's memory by a child that shares it (CLONE_VM, the parent
+// suspended until execve or exit), else through a close-on-exec pipe that the
+// parent reads until EOF (EOF = execve worked).
 #pragma once
 
 #include "core/service_spec.hpp"
@@ -30,6 +32,7 @@ enum class ChildStep : int {
   exec,
   join_cgroup,
   ready_fd,   // dup2 of the readiness pipe onto its descriptor number
+  report,     // not the child's: the parent could not read the child's report
 };
 
 struct ChildFailure {
@@ -46,6 +49,7 @@ struct ChildPlan {
   const char* stdin_path = nullptr;
   int out_fd = -1;                  // write end for stdout (and stderr when merged)
   int err_fd = -1;                  // write end for stderr, or -1 when merged
+  ChildFailure* failure = nullptr;  // the parent's, for a child sharing its memory; else:
   int report_fd = -1;               // close-on-exec pipe to the parent
   int cgroup_fd = -1;               // the service cgroup's cgroup.procs, or -1 (tag attribution only)
   int ready_fd = -1;                // write end of the readiness pipe, or -1
@@ -64,7 +68,8 @@ struct ChildPlan {
 };
 
 // Sets the child up as `plan` says and execs. Never returns: on failure it
-// reports a ChildFailure and calls _exit(127).
+// reports a ChildFailure (into plan.failure when set, else through
+// plan.report_fd) and calls _exit(127).
 [[noreturn]] void exec_child(const ChildPlan& plan) noexcept;
 
 }  // namespace luvsup::process

@@ -12,7 +12,7 @@ namespace {
 
 // 0 when `path` can be run, else the errno execve would most likely give.
 // Only the execute bits are checked: the real check, as the service's user,
-// is execve's own, reported through the launcher's error pipe.
+// is execve's own, reported by the child to the launcher.
 int check_executable(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
@@ -79,9 +79,9 @@ std::variant<std::string, LaunchError> find_command(const std::string& argv0,
 std::string search_path_of(const EnvList& env) {
   // execvp's fallback when neither the child nor luvsup has a PATH.
   constexpr const char* k_default_path = "/usr/local/bin:/usr/bin:/bin";
-  const std::string* child_path = env.get("PATH");
+  const auto child_path = env.get("PATH");
   const char* own_path = std::getenv("PATH");
-  return child_path != nullptr ? *child_path
+  return child_path ? std::string(*child_path)
          : own_path != nullptr ? std::string(own_path)
                                : std::string(k_default_path);
 }

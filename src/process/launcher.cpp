@@ -66,23 +66,20 @@ std::string describe(const ChildFailure& failure, const LaunchSpec& spec, int re
     case ChildStep::exec: return "exec " + spec.path;
     case ChildStep::join_cgroup: return "join the service's cgroup";
     case ChildStep::ready_fd: return "give the readiness pipe descriptor number " + std::to_string(ready_target);
+    case ChildStep::report: return "read the child's start report";
   }
   return "start child (step " + std::to_string(failure.step) + ")";
 }
 
 // A pipe with both ends close-on-exec (the child's dup2 onto 1 and 2 clears
-// the flag on the copies it keeps); the read end non-blocking for the loop
-// when asked.
-bool make_pipe(os::UniqueFd& read_end, os::UniqueFd& write_end, bool nonblocking_read = true) {
+// the flag on the copies it keeps); the read end non-blocking for the loop.
+bool make_pipe(os::UniqueFd& read_end, os::UniqueFd& write_end) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     return false;
   }
   read_end.reset(fds[0]);
   write_end.reset(fds[1]);
-  if (!nonblocking_read) {
-    return true;
-  }
   int flags = fcntl(fds[0], F_GETFL);
   return flags >= 0 && fcntl(fds[0], F_SETFL, flags | O_NONBLOCK) == 0;
 }
@@ -112,9 +109,8 @@ std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate
     return LaunchError{EBADF, "give the readiness pipe descriptor number " +
                                   std::to_string(ready.target) + " (use 3 or more)"};
   }
-  os::UniqueFd out_r, out_w, err_r, err_w, report_r, report_w;
-  if (!make_pipe(out_r, out_w) || (separate_stderr && !make_pipe(err_r, err_w)) ||
-      !make_pipe(report_r, report_w, false)) {
+  os::UniqueFd out_r, out_w, err_r, err_w;
+  if (!make_pipe(out_r, out_w) || (separate_stderr && !make_pipe(err_r, err_w))) {
     return LaunchError{errno, "pipe"};
   }
   // Everything the child touches is built before fork: it must not allocate.
@@ -128,7 +124,6 @@ std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate
   plan.stdin_path = spec.stdin_path.empty() ? "/dev/null" : spec.stdin_path.c_str();
   plan.out_fd = out_w.get();
   plan.err_fd = err_w.get();
-  plan.report_fd = report_w.get();
   plan.ready_fd = ready.fd;
   plan.ready_target = ready.target;
   plan.has_umask = spec.umask.has_value();
@@ -154,7 +149,9 @@ std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate
   // Created in the cgroup (clone3 with CLONE_INTO_CGROUP, Linux 5.7): moving
   // a running process into a cgroup instead (a write to cgroup.procs) waits
   // for an RCU grace period in the kernel, 10 to 25 ms on every start.
-  pid_t pid = cgroup_dir_fd >= 0 && create_in_cgroup ? clone_child(plan, cgroup_dir_fd) : -1;
+  ChildFailure failure;
+  pid_t pid =
+      cgroup_dir_fd >= 0 && create_in_cgroup ? clone_child(plan, cgroup_dir_fd, failure) : -1;
   os::UniqueFd cgroup_procs;
   if (pid < 0) {
     // Not to be created there, a kernel without clone3, or one that refuses
@@ -169,7 +166,7 @@ std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate
       }
       plan.cgroup_fd = cgroup_procs.get();
     }
-    pid = clone_child(plan, -1);
+    pid = clone_child(plan, -1, failure);
   }
   int fork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
@@ -177,25 +174,13 @@ std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate
     return LaunchError{fork_errno, "fork"};
   }
 
-  // Close our copies of the write ends, so that EOF means "the child exec'd".
+  // The child has exec'd or exited: our copies of the write ends go, so
+  // that EOF on the output means the service closed it.
   out_w.reset();
   err_w.reset();
-  report_w.reset();
-  ChildFailure failure;
-  ssize_t n;
-  do {
-    n = read(report_r.get(), &failure, sizeof failure);
-  } while (n < 0 && errno == EINTR);
-  if (n == static_cast<ssize_t>(sizeof failure)) {
+  if (failure.step != 0) {
     reap_blocking(pid);  // the child _exits right after reporting
     return LaunchError{failure.err, describe(failure, spec, ready.target)};
-  }
-  if (n != 0) {
-    // We cannot tell whether it exec'd: make sure it did not, then reap it.
-    int err = n < 0 ? errno : EIO;
-    kill(pid, SIGKILL);
-    reap_blocking(pid);
-    return LaunchError{err, "read the child's start report"};
   }
   return Launched{pid, out_r.release(), separate_stderr ? err_r.release() : -1};
 }

@@ -180,15 +180,17 @@ std::vector<pid_t> stack_processes(std::string_view stack_hash) {
   const std::string prefix = std::string(stack_hash) + "/";
   const pid_t self = getpid();
   std::vector<pid_t> out;
-  for (const auto& p : snapshot()) {
-    if (p.pid == self || p.pid <= 1 || p.state == 'Z') {
-      continue;
+  // The environment alone, not the stat file too: a zombie's reads as empty
+  // (its memory is gone), so it carries no tag.
+  for_each_pid("/proc", [&](pid_t pid) {
+    if (pid == self || pid <= 1) {
+      return;
     }
-    auto tag = service_tag(p.pid);
+    auto tag = service_tag(pid);
     if (tag && tag->starts_with(prefix)) {
-      out.push_back(p.pid);
+      out.push_back(pid);
     }
-  }
+  });
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include "os/file_text.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -87,6 +88,23 @@ os::UniqueFd ServiceCgroups::join_handle(const std::string& service) const {
     return os::UniqueFd{};
   }
   return os::UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+}
+
+std::set<std::string> ServiceCgroups::services() const {
+  std::set<std::string> names;
+  DIR* dir = ::opendir(m_dir.c_str());
+  if (dir == nullptr) {
+    return names;
+  }
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string_view name = entry->d_name;
+    // DT_UNKNOWN counts: a name too many only costs an rmdir.
+    if ((entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN) && name != "." && name != "..") {
+      names.emplace(name);
+    }
+  }
+  ::closedir(dir);
+  return names;
 }
 
 std::vector<pid_t> ServiceCgroups::members(const std::string& service) const {

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +38,8 @@ public:
   // or an invalid fd on failure. The cgroup is kept across restarts: making
   // one and moving a process into it cost the kernel far more than a spawn.
   os::UniqueFd join_handle(const std::string& service) const;
+  // The names of the service cgroups there are now (every subdirectory).
+  std::set<std::string> services() const;
   // Every process in the service's cgroup.
   std::vector<pid_t> members(const std::string& service) const;
   // SIGKILLs every process in the service's cgroup at once (cgroup.kill).

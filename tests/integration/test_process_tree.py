@@ -166,6 +166,35 @@ def test_a_service_keeps_its_cgroup_across_restarts_until_it_leaves_the_stack(t)
     check(not os.path.exists(os.path.dirname(kept_dir)), "and the stack's cgroup")
 
 
+def test_a_cgroup_a_previous_run_left_is_made_afresh_and_a_new_one_made_without_it(t):
+    if not cgroups_usable():
+        return  # without a writable cgroup2 hierarchy there is no cgroup to leave behind
+    t.stack('service "old" { cmd = { "sleep", "1000" } }\nservice "new" { cmd = { "sleep", "1001" } }\n')
+    run = t.run()
+    old_dir = service_cgroup_dir(int(run.wait_log(r"old: started \(pid (\d+)\)")[0].group(1)))
+    new_dir = service_cgroup_dir(int(run.wait_log(r"new: started \(pid (\d+)\)")[0].group(1)))
+    check(run.stop() == 0, "clean shutdown")
+    check(not os.path.exists(old_dir), "luvsup removed the cgroups when it exited")
+    # What a killed luvsup leaves: the stack's cgroup with an empty service
+    # cgroup that was killed once, in which the kernel would SIGKILL every
+    # child created there.
+    os.makedirs(old_dir)
+    with open(os.path.join(old_dir, "cgroup.kill"), "w") as f:
+        f.write("1")
+    inode = os.stat(old_dir).st_ino
+    run = t.run()
+    old = int(run.wait_log(r"old: started \(pid (\d+)\)")[0].group(1))
+    new = int(run.wait_log(r"new: started \(pid (\d+)\)")[0].group(1))
+    check(service_cgroup_dir(old) == old_dir and service_cgroup_dir(new) == new_dir,
+          "each service in its cgroup")
+    check(os.stat(old_dir).st_ino != inode, "the left cgroup was made afresh")
+    check(pid_alive(old) and pid_alive(new), "both services are up")
+    check(open(os.path.join(old_dir, "cgroup.procs")).read().split() == [str(old)],
+          "the old service runs in its new cgroup")
+    check(run.stop() == 0, "clean shutdown")
+    check(not os.path.exists(os.path.dirname(old_dir)), "and the stack's cgroup is gone")
+
+
 def test_a_service_killed_at_its_stop_timeout_starts_again_and_stays_up(t):
     # The SIGKILL goes through cgroup.kill; a child created in a cgroup that
     # was once killed must not be killed at birth by the kernel.

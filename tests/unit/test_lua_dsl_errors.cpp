@@ -202,3 +202,10 @@ TEST_CASE("a hook that is not a function, a bad hook_timeout and a misspelt hook
   CHECK(load_error("stack { defaults = { on_fatal = 1 } }\nservice 'web' { cmd = 'x' }\n") ==
         "stack.lua:1: stack defaults (for service 'web'): key 'on_fatal' expects a function(svc), got number");
 }
+
+TEST_CASE("of several bad keys, the first in the schema's order is reported, wherever it is written") {
+  CHECK(load_error("service 'a' { watch = 5, umask = true, cmd = 'x', cwd = 5 }\n") ==
+        "stack.lua:1: service 'a': key 'cwd' expects a string (directory path), got number");
+  CHECK(load_error("service 'a' { watch = 5, umask = true, cmd = 'x' }\n") ==
+        "stack.lua:1: service 'a': key 'umask' expects an octal mode like 0022 or \"022\", got boolean");
+}

@@ -1,3 +1,4 @@
+#include "lua/lua_state.hpp"
 #include "lua/stack_loader.hpp"
 
 #include "test_lua_support.hpp"
@@ -245,6 +246,28 @@ TEST_CASE("depends_on restart = true reaches the spec, and the same policy hashe
   CHECK(a[0].restart_fingerprint == b[0].restart_fingerprint);  // two states, one policy
   CHECK(a[0].restart_fingerprint == a[1].restart_fingerprint);
   CHECK(a[0].restart_fingerprint != a[2].restart_fingerprint);  // "always"
+}
+
+TEST_CASE("the services of a load that name one restart policy, or take the default, share its table") {
+  luvsup::test::TempDir dir;
+  const std::string path = dir.write(
+      "stack.lua",
+      "service 'a' { cmd = 'x' }\nservice 'b' { cmd = 'x', restart = 'always' }\n"
+      "service 'c' { cmd = 'x', restart = 'on-failure' }\n"
+      "service 'd' { cmd = 'x', restart = 'on-failure' }\n"
+      "service 'e' { cmd = 'x', oneshot = true }\nservice 'f' { cmd = 'x', oneshot = true }\n"
+      "service 'g' { cmd = 'x', restart = 'never' }\n");
+  luvsup::lua::LuaState state;
+  const std::string shared = luvsup::test::eval(
+      state, "local s = assert(require('luvsup.dsl').load { file = 'stack.lua', path = '" + path +
+                 "', dir = '" + dir.path() + "' }).services\n"
+                 "local backoff = require 'luvsup.backoff'\n"
+                 "return table.concat({ tostring(s[1].restart == s[2].restart),\n"
+                 "  tostring(s[3].restart == s[4].restart), tostring(s[5].restart == s[6].restart),\n"
+                 "  tostring(s[1].restart ~= s[3].restart and s[1].restart ~= s[5].restart),\n"
+                 "  s[3].restart.on_failure and s[7].restart.kind or '?',\n"
+                 "  tostring(backoff.named('always') ~= backoff.named('always')) }, ' ')");
+  CHECK(shared == "true true true true never true");
 }
 
 TEST_CASE("absent hooks hash alike without Lua, and a present hook hashes apart") {

@@ -8,6 +8,8 @@
 
 #include <cstdlib>
 
+extern char** environ;  // NOLINT: POSIX
+
 using namespace luvsup;
 using namespace luvsup::process;
 
@@ -34,11 +36,11 @@ TEST_CASE("every systemd variable luvsup inherited is dropped from every child's
   const EnvList env = EnvList::inherited();
   for (const char* var : k_systemd_vars) {
     CHECK(is_dropped_variable(var));
-    CHECK(env.get(var) == nullptr);
+    CHECK_FALSE(env.get(var).has_value());
   }
   CHECK_FALSE(is_dropped_variable("LISTEN"));
   CHECK_FALSE(is_dropped_variable("NOTIFY_SOCKET_X"));
-  CHECK(env.get("PATH") != nullptr);
+  CHECK(env.get("PATH").has_value());
 }
 
 TEST_CASE("a child gets luvsup's own NOTIFY_SOCKET and WATCHDOG_USEC, whatever env says") {
@@ -61,4 +63,29 @@ TEST_CASE("a child gets luvsup's own NOTIFY_SOCKET and WATCHDOG_USEC, whatever e
   CHECK(env.find("from-luvsups-manager") == std::string::npos);
   CHECK(env.find("LISTEN_") == std::string::npos);
   CHECK(env.find("WATCHDOG_PID") == std::string::npos);
+}
+
+TEST_CASE("a name luvsup's environment holds twice reaches the child once, its last value in its first place") {
+  char a1[] = "LUVSUP_TEST_A=1", b[] = "LUVSUP_TEST_B=2", a2[] = "LUVSUP_TEST_A=3", bad[] = "=x";
+  char* fake[] = {a1, b, bad, a2, nullptr};
+  char** saved = environ;
+  environ = fake;
+  const EnvList env = EnvList::inherited();
+  environ = saved;
+  CHECK(env.entries() == std::vector<std::string>{"LUVSUP_TEST_A=3", "LUVSUP_TEST_B=2"});
+  CHECK(env.get("LUVSUP_TEST_A") == "3");
+  CHECK_FALSE(env.get("LUVSUP_TEST").has_value());
+}
+
+TEST_CASE("setting a variable again replaces it in place, and get reads what was set") {
+  EnvList env;
+  env.set("A", "1");
+  env.set("AB", "2");
+  env.set("A", "x=y");
+  env.set("EMPTY", "");
+  CHECK(env.entries() == std::vector<std::string>{"A=x=y", "AB=2", "EMPTY="});
+  CHECK(env.get("A") == "x=y");
+  CHECK(env.get("AB") == "2");
+  CHECK(env.get("EMPTY") == "");
+  CHECK_FALSE(env.get("B").has_value());
 }

@@ -65,6 +65,17 @@ TEST_CASE("service_processes finds a setsid'd grandchild by its tag") {
   CHECK(stack_processes("aaaaaaaaaaa1").empty());
 }
 
+TEST_CASE("a tagged zombie is no leftover of its stack") {
+  Launched child = start(make_spec({"/bin/sh", "-c", "exit 0"}), "bbbbbbbbbbb1/gone");
+  close(child.out_fd);
+  REQUIRE(wait_until([&] {
+    auto info = read_process(child.pid);
+    return info && info->state == 'Z';
+  }));
+  CHECK(stack_processes("bbbbbbbbbbb1").empty());
+  REQUIRE(wait_exit(child.pid).has_value());
+}
+
 TEST_CASE("service_processes finds the process group and the descendants of the main pid") {
   // The shell's children stay in its group; `setsid` moves one out, but it is
   // still a descendant of the main pid.

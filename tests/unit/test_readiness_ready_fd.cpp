@@ -67,8 +67,8 @@ TEST_CASE(
   Loop loop;
   int ready_calls = 0;
   auto ready = open_ready(loop, ready_calls);
-  // The report pipe of the launcher may sit right at the target number: it
-  // must be moved out of the way, not overwritten.
+  // A pipe of the launcher may sit right at the target number: it must be
+  // moved out of the way, not overwritten.
   auto child = start_with(*ready, "ls /proc/self/fd | sort -n | tr '\\n' ' '; echo >&3", 3);
   const std::string fds = process::test::read_all(child.out_fd);
   CHECK(process::test::wait_exit(child.pid).has_value());
