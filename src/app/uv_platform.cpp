@@ -163,11 +163,14 @@ core::SpawnOutcome UvPlatform::spawn(const core::ServiceSpec& spec) {
   if (m_cgroups) {
     // A cgroup of a previous luvsup, or one killed since it was made, is made
     // afresh; one a survivor still holds is joined the slow way.
-    if (m_clean_cgroups.count(spec.name) == 0 &&
-        (m_cgroups_maybe_there.count(spec.name) == 0 || m_cgroups->remove(spec.name))) {
+    const bool maybe_there =
+        !m_cgroups_maybe_there || m_cgroups_maybe_there->count(spec.name) > 0;
+    if (m_clean_cgroups.count(spec.name) == 0 && (!maybe_there || m_cgroups->remove(spec.name))) {
       m_clean_cgroups.insert(spec.name);
     }
-    m_cgroups_maybe_there.insert(spec.name);
+    if (m_cgroups_maybe_there) {
+      m_cgroups_maybe_there->insert(spec.name);
+    }
     join = m_cgroups->join_handle(spec.name);
     if (join) {
       m_made_cgroups.insert(spec.name);

@@ -118,8 +118,9 @@ private:
   std::set<std::string> m_clean_cgroups;
   // The service cgroups that may exist: those there when luvsup started and
   // every one it has made since. One that is not among them has no directory
-  // to remove before it is made: no rmdir on each first start.
-  std::set<std::string> m_cgroups_maybe_there;
+  // to remove before it is made: no rmdir on each first start. Nullopt when
+  // the directory could not be listed: then every service's is removed first.
+  std::optional<std::set<std::string>> m_cgroups_maybe_there;
   // The services whose current run started in its cgroup.
   std::set<std::string> m_runs_in_cgroup;
   health::ExecProbes m_exec_probes;

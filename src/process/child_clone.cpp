@@ -98,6 +98,7 @@ pid_t fork_child(const ChildPlan& plan, int cgroup_dir_fd, ChildFailure& failure
   failure = ChildFailure{};
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
+    failure = ChildFailure{static_cast<int>(ChildStep::report_pipe), errno, 0};
     return -1;
   }
   os::UniqueFd report_r(fds[0]);

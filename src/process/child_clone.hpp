@@ -36,7 +36,8 @@ pid_t clone_child(const ChildPlan& plan, int cgroup_dir_fd, ChildFailure& failur
 // What clone_child does where the child cannot share luvsup's memory: fork()
 // (clone3 without CLONE_VM for the cgroup), the failure sent back through a
 // close-on-exec pipe. A report that cannot be read is failure step `report`
-// with the read's errno, the child SIGKILLed.
+// with the read's errno, the child SIGKILLed; a pipe that cannot be made is
+// step `report_pipe` and -1 with errno (no child).
 pid_t fork_child(const ChildPlan& plan, int cgroup_dir_fd, ChildFailure& failure);
 
 }  // namespace luvsup::process

@@ -19,7 +19,8 @@ public:
   static EnvList inherited();
 
   void set(std::string_view key, std::string_view value);
-  // The value of `key`, or nullopt when unset.
+  // The value of `key`, or nullopt when unset. The view is valid until the
+  // list is next changed (set or take).
   [[nodiscard]] std::optional<std::string_view> get(std::string_view key) const;
   [[nodiscard]] const std::vector<std::string>& entries() const { return m_entries; }
   std::vector<std::string> take() { return std::move(m_entries); }

@@ -33,6 +33,7 @@ enum class ChildStep : int {
   join_cgroup,
   ready_fd,   // dup2 of the readiness pipe onto its descriptor number
   report,     // not the child's: the parent could not read the child's report
+  report_pipe,  // not the child's: the parent could not make the report pipe
 };
 
 struct ChildFailure {

@@ -67,6 +67,7 @@ std::string describe(const ChildFailure& failure, const LaunchSpec& spec, int re
     case ChildStep::join_cgroup: return "join the service's cgroup";
     case ChildStep::ready_fd: return "give the readiness pipe descriptor number " + std::to_string(ready_target);
     case ChildStep::report: return "read the child's start report";
+    case ChildStep::report_pipe: return "pipe";
   }
   return "start child (step " + std::to_string(failure.step) + ")";
 }
@@ -171,7 +172,9 @@ std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate
   int fork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (pid < 0) {
-    return LaunchError{fork_errno, "fork"};
+    // No child: the report pipe could not be made, or the clone failed.
+    return LaunchError{fork_errno,
+                       failure.step != 0 ? describe(failure, spec, ready.target) : "fork"};
   }
 
   // The child has exec'd or exited: our copies of the write ends go, so

@@ -90,21 +90,27 @@ os::UniqueFd ServiceCgroups::join_handle(const std::string& service) const {
   return os::UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
-std::set<std::string> ServiceCgroups::services() const {
+std::optional<std::set<std::string>> ServiceCgroups::services() const {
   std::set<std::string> names;
   DIR* dir = ::opendir(m_dir.c_str());
   if (dir == nullptr) {
-    return names;
+    return errno == ENOENT ? std::optional(names) : std::nullopt;
   }
-  while (const dirent* entry = ::readdir(dir)) {
+  for (;;) {
+    errno = 0;
+    const dirent* entry = ::readdir(dir);
+    if (entry == nullptr) {
+      break;
+    }
     const std::string_view name = entry->d_name;
     // DT_UNKNOWN counts: a name too many only costs an rmdir.
     if ((entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN) && name != "." && name != "..") {
       names.emplace(name);
     }
   }
+  const bool complete = errno == 0;
   ::closedir(dir);
-  return names;
+  return complete ? std::optional(std::move(names)) : std::nullopt;
 }
 
 std::vector<pid_t> ServiceCgroups::members(const std::string& service) const {

@@ -38,8 +38,10 @@ public:
   // or an invalid fd on failure. The cgroup is kept across restarts: making
   // one and moving a process into it cost the kernel far more than a spawn.
   os::UniqueFd join_handle(const std::string& service) const;
-  // The names of the service cgroups there are now (every subdirectory).
-  std::set<std::string> services() const;
+  // The names of the service cgroups there are now (every subdirectory;
+  // none while the stack's directory does not exist), or nullopt when the
+  // directory cannot be listed.
+  std::optional<std::set<std::string>> services() const;
   // Every process in the service's cgroup.
   std::vector<pid_t> members(const std::string& service) const;
   // SIGKILLs every process in the service's cgroup at once (cgroup.kill).

@@ -67,18 +67,6 @@ TEST_CASE("a child names the step that failed and its errno, with or without luv
   }
 }
 
-TEST_CASE("a child sharing luvsup's memory reports into the caller's failure, not through a pipe") {
-  int out[2];
-  REQUIRE(pipe2(out, O_CLOEXEC) == 0);
-  PlanFor missing("/nonexistent/luvsup-nope", out[1]);
-  missing.plan.report_fd = 1000;  // a report written there would be lost (EBADF)
-  auto failure = failure_of(&clone_child, missing.plan);
-  CHECK(failure.step == static_cast<int>(ChildStep::exec));
-  CHECK(failure.err == ENOENT);
-  close(out[0]);
-  close(out[1]);
-}
-
 TEST_CASE("a forked child keeps its report pipe when the readiness descriptor takes its number") {
   int out[2], ready[2];
   REQUIRE(pipe2(out, O_CLOEXEC) == 0);
