@@ -9,19 +9,19 @@
 
 namespace luvsup::os {
 
-std::optional<std::string> read_file(const std::string& path) {
+std::optional<std::string> read_file(const std::string& path, size_t limit) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     return std::nullopt;
   }
-  std::string text;
+  std::optional<std::string> text(std::in_place);  // returned as it is: no copy
   char chunk[4096];
-  for (;;) {
+  while (text->size() < limit) {
     const ssize_t n = ::read(fd.get(), chunk, sizeof chunk);
     if (n > 0) {
-      text.append(chunk, static_cast<size_t>(n));
+      text->append(chunk, static_cast<size_t>(n));
     } else if (n == 0) {
-      return text;
+      break;
     } else if (errno != EINTR) {
       const int read_errno = errno;
       fd.reset();  // close() must not replace the error the caller reads
@@ -29,6 +29,7 @@ std::optional<std::string> read_file(const std::string& path) {
       return std::nullopt;
     }
   }
+  return text;
 }
 
 std::vector<std::string_view> lines(std::string_view text) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <charconv>
+#include <cstddef>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,8 +14,9 @@ namespace luvsup::os {
 
 // The whole content of the file at `path` (a /proc file too: read to its
 // end, not to its reported size), or nullopt with errno set when it cannot be
-// opened or read.
-std::optional<std::string> read_file(const std::string& path);
+// opened or read. Reading stops once `limit` bytes or more are in.
+std::optional<std::string> read_file(const std::string& path,
+                                     size_t limit = std::numeric_limits<size_t>::max());
 
 // The lines of `text`, without their '\n'; a last line without one counts.
 std::vector<std::string_view> lines(std::string_view text);

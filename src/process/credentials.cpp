@@ -1,25 +1,17 @@
 #include "process/credentials.hpp"
 
+#include "os/file_text.hpp"
+
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <optional>
 
 namespace luvsup::process {
 
 namespace {
-
-std::optional<unsigned long> parse_id(const std::string& text) {
-  unsigned long value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) {
-    return std::nullopt;
-  }
-  return value;
-}
 
 size_t nss_buffer_size() {
   long size = sysconf(_SC_GETPW_R_SIZE_MAX);
@@ -40,7 +32,7 @@ std::variant<gid_t, LaunchError> resolve_group(const std::string& group) {
   if (found != nullptr) {
     return found->gr_gid;
   }
-  if (auto id = parse_id(group)) {
+  if (auto id = os::parse_number<unsigned long>(group)) {
     return static_cast<gid_t>(*id);
   }
   if (rc != 0 && rc != ENOENT && rc != ESRCH) {
@@ -61,7 +53,7 @@ std::variant<Credentials, LaunchError> resolve_credentials(const std::string& us
     buf.resize(buf.size() * 2);
   }
   if (found == nullptr) {
-    auto id = parse_id(user);
+    auto id = os::parse_number<unsigned long>(user);
     if (!id) {
       if (rc != 0 && rc != ENOENT && rc != ESRCH) {
         return LaunchError{rc, "user \"" + user + "\""};

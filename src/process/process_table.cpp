@@ -1,10 +1,9 @@
 #include "process/process_table.hpp"
 
 #include "process/launch_spec.hpp"
-#include "os/unique_fd.hpp"
+#include "os/file_text.hpp"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -19,37 +18,13 @@ namespace luvsup::process {
 
 namespace {
 
-// Reads a whole /proc file (they report size 0, so read until EOF).
-std::optional<std::string> read_proc_file(const std::string& path, size_t limit = 1u << 22) {
-  os::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    return std::nullopt;
-  }
-  std::string out;
-  char buf[4096];
-  while (out.size() < limit) {
-    ssize_t n = read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return std::nullopt;
-    }
-    if (n == 0) {
-      break;
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
+// Past this much of a process's environment, its tag is not looked for.
+constexpr size_t k_environ_limit = 1u << 22;
 
+// A process id: a whole positive decimal number.
 std::optional<pid_t> parse_pid(std::string_view text) {
-  pid_t pid = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
-  if (ec != std::errc{} || end != text.data() + text.size() || pid <= 0) {
-    return std::nullopt;
-  }
-  return pid;
+  const auto pid = os::parse_number<pid_t>(text);
+  return pid && *pid > 0 ? pid : std::nullopt;
 }
 
 // Calls fn(pid) for every numeric entry of `dir`.
@@ -84,7 +59,7 @@ void add_descendants(const std::vector<ProcessInfo>& procs, std::set<pid_t>& fou
 }  // namespace
 
 std::optional<ProcessInfo> read_process(pid_t pid) {
-  auto stat = read_proc_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+  auto stat = os::read_file("/proc/" + std::to_string(pid) + "/stat", 4096);
   if (!stat) {
     return std::nullopt;
   }
@@ -134,7 +109,7 @@ std::vector<ProcessInfo> snapshot() {
 }
 
 std::optional<std::string> service_tag(pid_t pid) {
-  auto environ = read_proc_file("/proc/" + std::to_string(pid) + "/environ");
+  auto environ = os::read_file("/proc/" + std::to_string(pid) + "/environ", k_environ_limit);
   if (!environ) {
     return std::nullopt;
   }
@@ -207,7 +182,7 @@ std::vector<pid_t> own_children() {
   if (have_children_files) {
     bool any_file = false;
     for_each_pid("/proc/self/task", [&](pid_t tid) {
-      auto text = read_proc_file("/proc/self/task/" + std::to_string(tid) + "/children");
+      auto text = os::read_file("/proc/self/task/" + std::to_string(tid) + "/children");
       if (!text) {
         return;
       }
