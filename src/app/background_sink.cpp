@@ -17,7 +17,15 @@ BackgroundSink::~BackgroundSink() {
   m_writer.join();
 }
 
+bool BackgroundSink::writer_due() const {
+  if (m_stopping) {
+    return true;
+  }
+  return !m_queue.empty() && (m_holds == 0 || m_flushes_waiting > 0 || m_queue.size() >= m_capacity / 4);
+}
+
 void BackgroundSink::log(const spdlog::details::log_msg& msg) {
+  bool wake;
   {
     std::lock_guard lock(m_mutex);
     if (m_queue.size() >= m_capacity) {
@@ -25,13 +33,35 @@ void BackgroundSink::log(const spdlog::details::log_msg& msg) {
       ++m_dropped;
     }
     m_queue.emplace_back(msg);
+    wake = writer_due();
   }
-  m_wake.notify_one();
+  if (wake) {
+    m_wake.notify_one();
+  }
 }
 
 void BackgroundSink::flush() {
   std::unique_lock lock(m_mutex);
+  ++m_flushes_waiting;
+  m_wake.notify_one();
   m_idle.wait(lock, [this] { return m_queue.empty() && !m_writing; });
+  --m_flushes_waiting;
+}
+
+BackgroundSink::Hold::Hold(std::shared_ptr<BackgroundSink> sink) : m_sink(std::move(sink)) {
+  std::lock_guard lock(m_sink->m_mutex);
+  ++m_sink->m_holds;
+}
+
+BackgroundSink::Hold::~Hold() {
+  if (!m_sink) {
+    return;
+  }
+  {
+    std::lock_guard lock(m_sink->m_mutex);
+    --m_sink->m_holds;
+  }
+  m_sink->m_wake.notify_one();
 }
 
 void BackgroundSink::set_pattern(const std::string& pattern) { m_target->set_pattern(pattern); }
@@ -48,7 +78,7 @@ size_t BackgroundSink::dropped() const {
 void BackgroundSink::write_queued() {
   std::unique_lock lock(m_mutex);
   for (;;) {
-    m_wake.wait(lock, [this] { return !m_queue.empty() || m_stopping; });
+    m_wake.wait(lock, [this] { return writer_due(); });
     if (m_queue.empty()) {
       return;  // stopping, and everything is written
     }

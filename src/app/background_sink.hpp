@@ -8,6 +8,11 @@
 // lock, so a stuck terminal or a full stderr pipe never blocks it; when the
 // writer falls `capacity` records behind, the oldest queued record is
 // dropped. Destroying the sink writes everything still queued, then joins.
+//
+// A Hold batches a burst (every service starting at once): while one lives,
+// records wait in the queue until the last Hold ends, a quarter of the
+// capacity is queued, or flush() is called, and the writer then takes them
+// all at once, so its target writes them in one go.
 #pragma once
 
 #include <spdlog/details/log_msg_buffer.h>
@@ -40,8 +45,22 @@ public:
   // How many records were dropped because the writer was too far behind.
   size_t dropped() const;
 
+  class Hold {
+  public:
+    Hold() = default;
+    explicit Hold(std::shared_ptr<BackgroundSink> sink);
+    Hold(Hold&&) noexcept = default;
+    Hold& operator=(Hold&&) = delete;
+    ~Hold();
+
+  private:
+    std::shared_ptr<BackgroundSink> m_sink;
+  };
+
 private:
   void write_queued();
+  // Whether the writer should take the queue now; m_mutex held.
+  bool writer_due() const;
 
   std::shared_ptr<spdlog::sinks::sink> m_target;
   const size_t m_capacity;
@@ -51,6 +70,8 @@ private:
   std::deque<spdlog::details::log_msg_buffer> m_queue;
   bool m_writing = false;  // the writer holds a batch taken off the queue
   bool m_stopping = false;
+  size_t m_holds = 0;
+  size_t m_flushes_waiting = 0;
   size_t m_dropped = 0;
   std::thread m_writer;  // last: it starts once everything above exists
 };

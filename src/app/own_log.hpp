@@ -7,6 +7,8 @@
 // stderr altogether (EIO, EPIPE) is ignored.
 #pragma once
 
+#include "app/background_sink.hpp"
+
 #include <optional>
 #include <string_view>
 
@@ -19,6 +21,10 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text);
 
 // Installs the logger; color only when stderr is a terminal and `color` is set.
 void start_own_log(spdlog::level::level_enum level, bool color);
+
+// Batches the lines logged while the result lives (see BackgroundSink::Hold);
+// a no-op before start_own_log.
+BackgroundSink::Hold hold_own_log();
 
 // Writes every queued line, then stops the writer thread.
 void stop_own_log();

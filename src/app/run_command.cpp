@@ -293,7 +293,11 @@ int run_command(const cli::Options& options) {
                               definition.name, ::getpid(), summary,
                               session.control->socket_path(), definition.log_dir));
       });
-      supervisor.start_all();
+      {
+        // One write for the burst of "started" lines, not one per service.
+        auto burst = hold_own_log();
+        supervisor.start_all();
+      }
       // Loading the stack freed much (the DSL's garbage, the definitions'
       // copies) that sits between live blocks: give those pages back.
       ::malloc_trim(0);

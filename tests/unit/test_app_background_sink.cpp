@@ -4,10 +4,12 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 using luvsup::app::BackgroundSink;
@@ -113,4 +115,38 @@ TEST_CASE("a stuck target drops the oldest queued records and never makes the ca
     expected.push_back(line);
   }
   CHECK(target->lines() == expected);
+}
+
+TEST_CASE("records logged under a hold are written in one batch when the hold ends") {
+  auto target = std::make_shared<RecordingSink>();
+  auto sink = std::make_shared<BackgroundSink>(target, 1024);
+  spdlog::logger logger("test", sink);
+  {
+    BackgroundSink::Hold hold(sink);
+    for (int i = 1; i <= 100; ++i) {
+      logger.info("line {}", i);
+    }
+    CHECK(target->lines().empty());  // the writer is not due while held
+  }
+  sink->flush();
+  CHECK(target->lines() == numbered(1, 100));
+  CHECK(target->flushes() == 1);
+}
+
+TEST_CASE("a hold gives way to flush and to a queue a quarter full") {
+  auto target = std::make_shared<RecordingSink>();
+  auto sink = std::make_shared<BackgroundSink>(target, 8);
+  spdlog::logger logger("test", sink);
+  BackgroundSink::Hold hold(sink);
+  logger.info("line 1");
+  sink->flush();  // would wait forever if the hold kept the writer away
+  CHECK(target->lines() == numbered(1, 1));
+  logger.info("line 2");
+  logger.info("line 3");  // 2 of 8 queued: the writer is due without a flush
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (target->lines().size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK(target->lines() == numbered(1, 3));
+  CHECK(sink->dropped() == 0);
 }
