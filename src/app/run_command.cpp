@@ -17,6 +17,7 @@
 #include "process/fd_limit.hpp"
 #include "process/leftovers.hpp"
 #include "process/reaper.hpp"
+#include "process/signal_resets.hpp"
 #include "process/stack_hash.hpp"
 #include "uv/signal.hpp"
 #include "uv/timer.hpp"
@@ -294,8 +295,10 @@ int run_command(const cli::Options& options) {
                               session.control->socket_path(), definition.log_dir));
       });
       {
-        // One write for the burst of "started" lines, not one per service.
+        // One write for the burst of "started" lines, not one per service,
+        // and one reading of the signal dispositions for all the children.
         auto burst = hold_own_log();
+        process::SignalSnapshot signals;
         supervisor.start_all();
       }
       // Loading the stack freed much (the DSL's garbage, the definitions'

@@ -38,25 +38,33 @@ int move_above_stdio(int fd) noexcept {
   return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
-void reset_signals() noexcept {
+// The kernel's struct sigaction: glibc's sigaction() refuses its reserved
+// signals (32, 33), but an ignored one would still be inherited through exec.
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  unsigned long mask;
+};
+
+void set_default(int sig) noexcept {
+  const KernelSigaction dfl{SIG_DFL, 0, nullptr, 0};
+  syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
+}
+
+void reset_signals(const ChildPlan& plan) noexcept {
   // The parent blocked every signal around fork, so no inherited handler
   // (libuv's writes to the parent's signal pipe) can run before this.
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  sigemptyset(&dfl.sa_mask);
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, &dfl, nullptr) == 0) {
-      continue;
+  if (plan.reset_signals != nullptr) {
+    for (size_t i = 0; i < plan.reset_signal_count; ++i) {
+      set_default(plan.reset_signals[i]);
     }
-    // glibc refuses its reserved signals (32, 33) but an ignored one would
-    // still be inherited through exec: ask the kernel directly.
-    struct {
-      void (*handler)(int);
-      unsigned long flags;
-      void (*restorer)();
-      unsigned long mask;
-    } kernel_dfl{SIG_DFL, 0, nullptr, 0};
-    syscall(SYS_rt_sigaction, sig, &kernel_dfl, nullptr, sizeof kernel_dfl.mask);
+  } else {
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (sig != SIGKILL && sig != SIGSTOP) {
+        set_default(sig);
+      }
+    }
   }
   sigset_t none;
   sigemptyset(&none);
@@ -82,7 +90,7 @@ bool close_other_fds(int max_fd) noexcept {
 
 void exec_child(const ChildPlan& original) noexcept {
   ChildPlan plan = original;
-  reset_signals();
+  reset_signals(plan);
   if (plan.failure == nullptr) {
     plan.report_fd = move_above_stdio(plan.report_fd);
     if (plan.report_fd < 0) {

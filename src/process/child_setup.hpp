@@ -66,6 +66,8 @@ struct ChildPlan {
   const gid_t* groups = nullptr;    // set only together with uid
   size_t group_count = 0;
   int max_fd = 1024;                // fallback bound when close_range is missing
+  const int* reset_signals = nullptr;  // the only signals to set to SIG_DFL, or nullptr: all
+  size_t reset_signal_count = 0;
 };
 
 // Sets the child up as `plan` says and execs. Never returns: on failure it

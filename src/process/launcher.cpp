@@ -2,6 +2,7 @@
 
 #include "process/child_clone.hpp"
 #include "process/child_setup.hpp"
+#include "process/signal_resets.hpp"
 #include "os/unique_fd.hpp"
 
 #include <fcntl.h>
@@ -137,6 +138,10 @@ std::variant<Launched, LaunchError> launch(const LaunchSpec& spec, bool separate
   plan.gid = spec.gid.value_or(0);
   plan.groups = spec.groups.data();
   plan.group_count = spec.groups.size();
+  if (const SignalResets* resets = snapshot_signal_resets()) {
+    plan.reset_signals = resets->signals;
+    plan.reset_signal_count = resets->count;
+  }
   rlimit nofile{};
   if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
     plan.max_fd = static_cast<int>(nofile.rlim_cur < (1u << 20) ? nofile.rlim_cur : (1u << 20));

@@ -1,5 +1,6 @@
 #include "process/launch_spec.hpp"
 #include "process/launcher.hpp"
+#include "process/signal_resets.hpp"
 #include "process/process_table.hpp"
 #include "test_process_support.hpp"
 
@@ -7,6 +8,8 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <optional>
+#include <set>
 
 using namespace luvsup;
 using namespace luvsup::process;
@@ -220,9 +223,14 @@ TEST_CASE("the child inherits no descriptor beyond stdin, stdout and stderr") {
   CHECK(out == "0\n1\n2\n");
 }
 
-TEST_CASE("signals luvsup ignores or blocks are default and unblocked in the child") {
+namespace {
+
+// The child's SigIgn/SigBlk lines while luvsup ignores SIGUSR1 and glibc's
+// reserved signal 32 (which glibc's own sigaction() will not reset) and
+// blocks SIGUSR2; with `snapshot`, the dispositions are read once before the
+// start, as for a burst.
+std::string signal_status_of_child(bool snapshot) {
   signal(SIGUSR1, SIG_IGN);
-  // glibc's reserved signal 32 too, which its own sigaction() will not reset.
   struct {
     void (*handler)(int);
     unsigned long flags;
@@ -234,14 +242,54 @@ TEST_CASE("signals luvsup ignores or blocks are default and unblocked in the chi
   sigemptyset(&set);
   sigaddset(&set, SIGUSR2);
   sigprocmask(SIG_BLOCK, &set, nullptr);
+  std::optional<luvsup::process::SignalSnapshot> burst;
+  if (snapshot) {
+    burst.emplace();
+  }
   // grep reads its own status: no shell in between that might change signals.
   std::string out = output_of(make_spec({"/bin/grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"}));
+  burst.reset();
   signal(SIGUSR1, SIG_DFL);
   syscall(SYS_rt_sigaction, 32, &saved, nullptr, sizeof saved.mask);
   sigprocmask(SIG_UNBLOCK, &set, nullptr);
-  INFO("child status: " << out);
-  CHECK(out.find("SigBlk:\t0000000000000000") != std::string::npos);
-  CHECK(out.find("SigIgn:\t0000000000000000") != std::string::npos);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("signals luvsup ignores or blocks are default and unblocked in the child") {
+  for (bool snapshot : {false, true}) {
+    std::string out = signal_status_of_child(snapshot);
+    INFO("snapshot " << snapshot << ", child status: " << out);
+    CHECK(out.find("SigBlk:\t0000000000000000") != std::string::npos);
+    CHECK(out.find("SigIgn:\t0000000000000000") != std::string::npos);
+  }
+}
+
+TEST_CASE("a signal snapshot lists exactly the signals that are not at their default") {
+  signal(SIGUSR1, SIG_IGN);
+  signal(SIGUSR2, [](int) {});
+  const auto resets = luvsup::process::read_signal_resets();
+  signal(SIGUSR1, SIG_DFL);
+  signal(SIGUSR2, SIG_DFL);
+  std::set<int> listed(resets.signals, resets.signals + resets.count);
+  CHECK(listed.count(SIGUSR1) == 1);
+  CHECK(listed.count(SIGUSR2) == 1);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct {
+      void (*handler)(int);
+      unsigned long flags;
+      void (*restorer)();
+      unsigned long mask;
+    } now{};
+    REQUIRE(syscall(SYS_rt_sigaction, sig, nullptr, &now, sizeof now.mask) == 0);
+    if (sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGKILL || sig == SIGSTOP) {
+      continue;
+    }
+    INFO("signal " << sig);
+    CHECK(listed.count(sig) == (now.handler != SIG_DFL ? 1u : 0u));
+  }
+  CHECK(luvsup::process::snapshot_signal_resets() == nullptr);  // none made here
 }
 
 TEST_CASE("launch errors read as what failed, the error text and its name") {
