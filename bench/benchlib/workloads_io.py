@@ -188,31 +188,94 @@ def settle_writeback(limit_kib=16 * 1024, timeout=60):
     procfs.wait_until(lambda: dirty_kib() < limit_kib, timeout, 0.1)
 
 
+def own_cgroup_dir():
+    """The cgroup2 directory this process is in, if it can make cgroups there,
+    else None and why."""
+    mount = None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre, _, post = line.partition(" - ")
+            if post.startswith("cgroup2 ") and pre.split()[3] == "/":
+                mount = pre.split()[4]
+                break
+    if mount is None:
+        return None, "no cgroup2 hierarchy mounted"
+    own = None
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            if line.startswith("0::"):
+                own = line[3:].strip()
+    if own is None:
+        return None, "not in a cgroup2 cgroup"
+    path = mount + ("" if own == "/" else own)
+    if not os.access(path, os.W_OK):
+        return None, f"{path} is not writable"
+    return path, None
+
+
+def remove_cgroups(top, timeout=10):
+    """Removes `top` and its service cgroups once their processes are gone."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            for name in os.listdir(top):
+                if os.path.isdir(os.path.join(top, name)):
+                    os.rmdir(os.path.join(top, name))
+            os.rmdir(top)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def spawn_reference(ctx, n, stamp, sf, cgroups=None):
+    """Seconds from launching the spawner until its n children have stamped."""
+    env = dict(os.environ, STAMP_FILE=sf, BENCH_TAG=ctx.tag)
+    args = [ctx.bins["spawner"]] + (["--cgroups", cgroups] if cgroups else []) + [str(n), stamp]
+    t0 = time.monotonic_ns()
+    subprocess.run(args, env=env, check=True)
+    procfs.wait_until(lambda: len(read_stamps(sf)) >= n, 60, 0.005)
+    seconds = (max(s[0] for s in read_stamps(sf)) - t0) / 1e9
+    procfs.kill_tagged(ctx.tag)
+    return seconds
+
+
 def cold_start(ctx):
     n = 50 if ctx.quick else 200
     rounds = 1 if ctx.quick else 3
     stamp = ctx.bins["stamp"]
+    cgroup_base, no_cgroups = own_cgroup_dir()
     t = Table("6. Cold start",
               f"From launching the supervisor (for pm2: `pm2 start`, daemon included) with {n} "
               f"services until all {n} have run their first instruction (each appends a "
               f"stamp). Floor: the harness spawns the same {n} commands itself (a small C "
-              f"helper that posix_spawns them one after the other). After the page cache's "
-              f"writeback has settled, {rounds} round(s) of the floor and every supervisor in "
-              f"turn; each figure is the median of its rounds (all rounds listed).",
+              f"helper that posix_spawns them one after the other). Second reference: the same "
+              f"helper doing only the kernel's part of what luvsup does per start (a session, "
+              f"a fresh cgroup entered with clone3, /dev/null and an output pipe), no "
+              f"supervisor logic. After the page cache's writeback has settled, {rounds} "
+              f"round(s) of the floor, the reference and every supervisor in turn; each figure "
+              f"is the median of its rounds (all rounds listed).",
               ["supervisor", "seconds (median)", "vs floor", "rounds (s)"])
     settle_writeback()
     runs = {cls.name: [] for cls in ctx.peers}
     failed = {}
     floors = []
+    kernel_refs = []
     for r in range(rounds):
         log(f"cold start: floor (direct spawn), round {r + 1}")
-        sf = str(ctx.fresh_dir(f"cold-floor-{r}") / "stamps")
-        env = dict(os.environ, STAMP_FILE=sf, BENCH_TAG=ctx.tag)
-        t0 = time.monotonic_ns()
-        subprocess.run([ctx.bins["spawner"], str(n), stamp], env=env, check=True)
-        procfs.wait_until(lambda: len(read_stamps(sf)) >= n, 60, 0.005)
-        floors.append((max(s[0] for s in read_stamps(sf)) - t0) / 1e9)
-        procfs.kill_tagged(ctx.tag)
+        floors.append(spawn_reference(ctx, n, stamp, str(ctx.fresh_dir(f"cold-floor-{r}") / "stamps")))
+        if cgroup_base:
+            log(f"cold start: direct spawn with a session and a cgroup each, round {r + 1}")
+            top = f"{cgroup_base}/luvsup-bench-{ctx.tag[:12]}"
+            os.mkdir(top)
+            try:
+                kernel_refs.append(spawn_reference(
+                    ctx, n, stamp, str(ctx.fresh_dir(f"cold-kernel-{r}") / "stamps"), top))
+            finally:
+                remove_cgroups(top)
         for cls in ctx.peers:
             if cls.name in failed:
                 continue
@@ -235,6 +298,13 @@ def cold_start(ctx):
               f"{v / floor:.2f}" if isinstance(v, float) else "—",
               ", ".join(f"{x:.3f}" for x in runs[name]))
     t.add("direct spawn (floor)", floor, "1.00", ", ".join(f"{x:.3f}" for x in floors))
+    if kernel_refs:
+        kernel = statistics.median(kernel_refs)
+        t.add("direct spawn + session + cgroup each (luvsup's kernel work)", kernel,
+              f"{kernel / floor:.2f}", ", ".join(f"{x:.3f}" for x in kernel_refs))
+    else:
+        t.add("direct spawn + session + cgroup each (luvsup's kernel work)",
+              f"not measured: {no_cgroups}", "—", "—")
     values = dict(res)
     for name, why in unmeasured(ctx).items():
         t.add(name, f"not measured: {why}", "—", "—")
