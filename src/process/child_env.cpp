@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <mutex>
 
 extern char** environ;  // NOLINT: POSIX
 
@@ -30,9 +31,9 @@ bool is_dropped_variable(std::string_view name) {
   return false;
 }
 
-EnvList EnvList::inherited() {
-  // Every start copies it: one pass, no search per variable, unless a name
-  // appears twice (then set() keeps the last value in the first place).
+EnvList EnvList::copy_environ() {
+  // One pass, no search per variable, unless a name appears twice (then
+  // set() keeps the last value in the first place).
   EnvList list;
   std::vector<std::string_view> keys;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
@@ -54,6 +55,26 @@ EnvList EnvList::inherited() {
     unique.set(std::string_view(entry).substr(0, eq), std::string_view(entry).substr(eq + 1));
   }
   return unique;
+}
+
+EnvList EnvList::inherited() {
+  // Every start needs it, and luvsup's environment changes only at its start:
+  // the filtered copy is made again only when an entry of environ is not the
+  // one it was made from (setenv and putenv store a new pointer).
+  static std::mutex mutex;
+  static std::vector<const char*> made_from;
+  static EnvList copy;
+  std::lock_guard lock(mutex);
+  size_t n = 0;
+  bool same = true;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e, ++n) {
+    same = same && n < made_from.size() && made_from[n] == *e;
+  }
+  if (!same || n != made_from.size()) {
+    copy = copy_environ();
+    made_from.assign(environ, environ + n);
+  }
+  return copy;
 }
 
 void EnvList::set(std::string_view key, std::string_view value) {

@@ -26,6 +26,8 @@ public:
   std::vector<std::string> take() { return std::move(m_entries); }
 
 private:
+  static EnvList copy_environ();
+
   std::vector<std::string> m_entries;
 };
 

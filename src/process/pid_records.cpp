@@ -59,25 +59,29 @@ PidRecords::PidRecords(std::string state_dir) : m_dir(std::move(state_dir)) {
 
 void PidRecords::set(PidRecord record) {
   if (record.start_time == 0) {
-    m_lookups.push_back(record.pid);
+    m_lookups.insert(record.pid);
   }
-  for (auto& existing : m_records) {
-    if (existing.service == record.service) {
-      existing = std::move(record);
-      return;
-    }
+  if (auto it = m_index.find(record.service); it != m_index.end()) {
+    m_records[it->second] = std::move(record);
+    return;
   }
+  m_index.emplace(record.service, m_records.size());
   m_records.push_back(std::move(record));
 }
 
 void PidRecords::erase(const std::string& service) {
+  if (m_index.erase(service) == 0) {
+    return;
+  }
   std::erase_if(m_records, [&](const PidRecord& r) { return r.service == service; });
+  for (size_t i = 0; i < m_records.size(); ++i) {
+    m_index[m_records[i].service] = i;
+  }
 }
 
 void PidRecords::complete_start_times(uint64_t (*start_time_of)(pid_t)) {
   for (auto& record : m_records) {
-    if (record.start_time == 0 &&
-        std::find(m_lookups.begin(), m_lookups.end(), record.pid) != m_lookups.end()) {
+    if (record.start_time == 0 && m_lookups.count(record.pid) > 0) {
       record.start_time = start_time_of(record.pid);
     }
   }

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace luvsup::process {
@@ -58,7 +60,8 @@ public:
 private:
   std::string m_dir;
   std::vector<PidRecord> m_records;
-  std::vector<pid_t> m_lookups; // pids set with start time 0 since the last fill
+  std::unordered_map<std::string, size_t> m_index;  // service -> its place in m_records
+  std::unordered_set<pid_t> m_lookups;  // pids set with start time 0 since the last fill
 };
 
 }  // namespace luvsup::process

@@ -77,6 +77,17 @@ TEST_CASE("a name luvsup's environment holds twice reaches the child once, its l
   CHECK_FALSE(env.get("LUVSUP_TEST").has_value());
 }
 
+TEST_CASE("a change to luvsup's environment reaches the next child, though the copy is kept between starts") {
+  const EnvList before = EnvList::inherited();
+  CHECK(EnvList::inherited().entries() == before.entries());
+  REQUIRE(setenv("LUVSUP_TEST_LATER", "1", 1) == 0);
+  CHECK(EnvList::inherited().get("LUVSUP_TEST_LATER") == "1");
+  REQUIRE(setenv("LUVSUP_TEST_LATER", "2", 1) == 0);  // replaced, not added
+  CHECK(EnvList::inherited().get("LUVSUP_TEST_LATER") == "2");
+  REQUIRE(unsetenv("LUVSUP_TEST_LATER") == 0);
+  CHECK(EnvList::inherited().entries() == before.entries());
+}
+
 TEST_CASE("setting a variable again replaces it in place, and get reads what was set") {
   EnvList env;
   env.set("A", "1");
