@@ -109,7 +109,12 @@ Loader.__index = Loader
 -- The line, at or after `from`, where `key =` appears before the next
 -- `service` call; `from` when it cannot be found.
 function Loader:key_line(from, key)
-  if not key or not self.lines then return from end
+  if not key or not self.source then return from end
+  if not self.lines then
+    -- Split only when a message needs it: a load without mistakes never does.
+    self.lines = {}
+    for line in (self.source .. "\n"):gmatch("([^\n]*)\n") do self.lines[#self.lines + 1] = line end
+  end
   local pat = "%f[%w_]" .. key:gsub("%p", "%%%0") .. "%s*=%f[^=]"
   local quoted = "%[%s*[\"']" .. key:gsub("%p", "%%%0") .. "[\"']%s*%]%s*=%f[^=]"
   for i = from, #self.lines do
@@ -237,79 +242,100 @@ end
 -- A service key's place in the schema.
 local schema_order = {}
 for i, k in ipairs(spec.schema.service) do schema_order[k] = i end
-local function by_schema_order(a, b) return schema_order[a] < schema_order[b] end
 
 -- Tables whose keys a service merges with the defaults' instead of replacing.
 local merged_tables = { env = true, stop = true, log = true, limits = true }
 
+-- The values of keys a service leaves unset. The C++ reader
+-- (src/lua/stack_loader.cpp) only reads a normalised service and nothing else
+-- sees it, so every service that takes a default shares one table.
+local no_list = {}
+local default_codes = { 0 }
+local default_stop = { signal = "TERM", timeout = 10.0 }
+local default_ready = { log_pattern = "", notify = false, fd = -1 }
+local no_origin = {}
+
+-- env_file first, then env; a name set in env replaces the env_file value.
+local function merged_env(env_file, env)
+  local out, index = {}, {}
+  for _, kv in ipairs(env_file or no_list) do
+    if index[kv[1]] then out[index[kv[1]]] = kv else out[#out + 1] = kv; index[kv[1]] = #out end
+  end
+  for _, kv in ipairs(env or no_list) do
+    if index[kv[1]] then out[index[kv[1]]] = kv else out[#out + 1] = kv; index[kv[1]] = #out end
+  end
+  return out
+end
+
 function Loader:check_service(entry)
-  if not entry.body then
+  local body = entry.body
+  if not body then
     self:fail(entry.line, string.format("service '%s': has no body: service \"%s\" { cmd = ... }",
       entry.name, entry.name))
   end
   local c = setmetatable({ loader = self, name = entry.name, line = entry.line, dir = self.dir,
-    log_dir = self.log_dir, origin = {}, files = self.files }, Check)
-  local body = {}
-  for k, v in pairs(entry.body) do
-    if not spec.service_keys[k] then
+    log_dir = self.log_dir, origin = no_origin, files = self.files }, Check)
+  -- The keys it sets (every one known), and `log`, which has defaults of its
+  -- own, in the schema's order: the order of the checks, so of which mistake
+  -- is reported first. An insertion sort: a service sets few keys.
+  local keys, n = {}, 0
+  local function add(k)
+    local order = schema_order[k]
+    local i = n
+    while i > 0 and schema_order[keys[i]] > order do keys[i + 1] = keys[i]; i = i - 1 end
+    keys[i + 1] = k
+    n = n + 1
+  end
+  for k in pairs(body) do
+    if not schema_order[k] then
       c.key = tostring(k)
       c:fail(string.format("unknown key '%s'%s", tostring(k),
         util.did_you_mean(tostring(k), spec.schema.service, spec.aliases)), nil, true)
     end
-    body[k] = v
+    add(k)
   end
-  for k, v in pairs(self.defaults) do
-    if body[k] == nil then
-      body[k], c.origin[k] = v, "defaults"
-    elseif merged_tables[k] and type(v) == "table" and type(body[k]) == "table" then
-      local m = {}
-      for dk, dv in pairs(v) do m[dk] = dv end
-      for sk, sv in pairs(body[k]) do m[sk] = sv end
-      body[k] = m
+  if self.has_defaults then
+    local merged = {}
+    for k, v in pairs(body) do merged[k] = v end
+    c.origin = {}
+    for k, v in pairs(self.defaults) do
+      if merged[k] == nil then
+        merged[k], c.origin[k] = v, "defaults"
+        add(k)
+      elseif merged_tables[k] and type(v) == "table" and type(merged[k]) == "table" then
+        local m = {}
+        for dk, dv in pairs(v) do m[dk] = dv end
+        for sk, sv in pairs(merged[k]) do m[sk] = sv end
+        merged[k] = m
+      end
     end
+    body = merged
   end
   if body.cmd == nil then
     c.key = "cmd"
     c:fail("missing required key 'cmd'", nil, true)
   end
-  local out = { name = entry.name, source_file = self.path, source_line = entry.line }
-  -- The keys it sets (every one known, checked above), and `log`, which has
-  -- defaults of its own, in the schema's order: the order of the checks, so
-  -- of which mistake is reported first.
-  local keys = {}
-  for k in pairs(body) do keys[#keys + 1] = k end
-  if body.log == nil then keys[#keys + 1] = "log" end
-  table.sort(keys, by_schema_order)
-  for _, k in ipairs(keys) do
+  if body.log == nil then add("log") end
+  -- Every field the C++ reader reads, with its default: the table is sized once.
+  local out = { name = entry.name, source_file = self.path, source_line = entry.line, cwd = self.dir,
+    stdin = "/dev/null", success_codes = default_codes, depends_on = no_list, stop = default_stop,
+    limits = no_list, autostart = true, oneshot = false, ready = default_ready, watchdog = 0.0,
+    start_timeout = 60.0, env = no_list, argv = no_list, log = no_list }
+  for i = 1, n do
+    local k = keys[i]
     c.key = k
     out[k] = spec[k](body[k], c)
   end
-  -- env_file first, then env; a name set in env replaces the env_file value.
-  local env, index = {}, {}
-  for _, kv in ipairs(out.env_file or {}) do
-    if index[kv[1]] then env[index[kv[1]]] = kv else env[#env + 1] = kv; index[kv[1]] = #env end
+  if body.env ~= nil or body.env_file ~= nil then
+    out.env = merged_env(body.env_file ~= nil and out.env_file, body.env ~= nil and out.env)
+    out.env_file = nil
   end
-  for _, kv in ipairs(out.env or {}) do
-    if index[kv[1]] then env[index[kv[1]]] = kv else env[#env + 1] = kv; index[kv[1]] = #env end
-  end
-  out.env, out.env_file = env, nil
   out.argv, out.cmd = out.cmd, nil
-  out.cwd = out.cwd or self.dir
-  out.stdin = out.stdin or "/dev/null"
-  out.success_codes = out.success_codes or { 0 }
-  out.depends_on = out.depends_on or {}
-  out.stop = out.stop or { signal = "TERM", timeout = 10.0 }
-  out.limits = out.limits or {}
-  if out.autostart == nil then out.autostart = true end
-  out.oneshot = out.oneshot or false
-  if out.watchdog and not (out.ready and out.ready.notify) then
+  if body.watchdog ~= nil and not out.ready.notify then
     c.key = "watchdog"
     c:fail("needs ready = { notify = true }: the service sends WATCHDOG=1 over NOTIFY_SOCKET")
   end
-  out.ready = out.ready or { log_pattern = "", notify = false, fd = -1 }
-  out.watchdog = out.watchdog or 0.0
-  out.start_timeout = out.start_timeout or 60.0
-  out.restart = out.restart or (out.oneshot and self:oneshot_policy() or self:named_policy("always"))
+  out.restart = out.restart or (out.oneshot and self:oneshot_policy() or self.always_policy)
   tasks.finish_service(out, body, c)
   return out, c
 end
@@ -321,6 +347,8 @@ function Loader:finish()
   self.state_dir = util.resolve(self.dir, def.state_dir or ".luvsup")
   self.control = def.control and util.resolve(self.dir, def.control) or ""
   self.defaults = def.defaults or {}
+  self.has_defaults = next(self.defaults) ~= nil
+  self.always_policy = self:named_policy("always")
   local services, checks = {}, {}
   for i, entry in ipairs(self.services) do
     services[i], checks[i] = self:check_service(entry)
@@ -370,8 +398,7 @@ function M.load(opts)
   end
   local source = f:read("a")
   f:close()
-  self.lines = {}
-  for line in (source .. "\n"):gmatch("([^\n]*)\n") do self.lines[#self.lines + 1] = line end
+  self.source = source
 
   local env = setmetatable({
     service = function(name)
