@@ -163,13 +163,14 @@ function Loader:declare(kind, name, line, list, by_name, example)
   if first then
     self:fail(line, string.format("duplicate %s '%s' (first defined at line %d)", kind, name, first.line))
   end
-  local entry = { name = name, line = line }
+  -- The body's slot is sized here; the function captures two upvalues.
+  local entry = { name = name, line = line, kind = kind, example = example, body = nil }
   by_name[name] = entry
   list[#list + 1] = entry
   return function(body)
     if type(body) ~= "table" then
-      self:fail(line, string.format("%s '%s': expects a table of keys: %s \"%s\" { %s }, got %s",
-        kind, name, kind, name, example, type(body)))
+      self:fail(entry.line, string.format("%s '%s': expects a table of keys: %s \"%s\" { %s }, got %s",
+        entry.kind, entry.name, entry.kind, entry.name, entry.example, type(body)))
     end
     entry.body = body
   end
@@ -243,6 +244,16 @@ end
 local schema_order = {}
 for i, k in ipairs(spec.schema.service) do schema_order[k] = i end
 
+-- Inserts service key k into keys[1..n], which is in the schema's order;
+-- returns the new count. An insertion sort: a service sets few keys.
+local function add_key(keys, n, k)
+  local order = schema_order[k]
+  local i = n
+  while i > 0 and schema_order[keys[i]] > order do keys[i + 1] = keys[i]; i = i - 1 end
+  keys[i + 1] = k
+  return n + 1
+end
+
 -- Tables whose keys a service merges with the defaults' instead of replacing.
 local merged_tables = { env = true, stop = true, log = true, limits = true }
 
@@ -273,26 +284,19 @@ function Loader:check_service(entry)
     self:fail(entry.line, string.format("service '%s': has no body: service \"%s\" { cmd = ... }",
       entry.name, entry.name))
   end
-  local c = setmetatable({ loader = self, name = entry.name, line = entry.line, dir = self.dir,
-    log_dir = self.log_dir, origin = no_origin, files = self.files }, Check)
+  local c = self.check
+  c.name, c.line, c.origin = entry.name, entry.line, no_origin
   -- The keys it sets (every one known), and `log`, which has defaults of its
   -- own, in the schema's order: the order of the checks, so of which mistake
-  -- is reported first. An insertion sort: a service sets few keys.
+  -- is reported first.
   local keys, n = {}, 0
-  local function add(k)
-    local order = schema_order[k]
-    local i = n
-    while i > 0 and schema_order[keys[i]] > order do keys[i + 1] = keys[i]; i = i - 1 end
-    keys[i + 1] = k
-    n = n + 1
-  end
   for k in pairs(body) do
     if not schema_order[k] then
       c.key = tostring(k)
       c:fail(string.format("unknown key '%s'%s", tostring(k),
         util.did_you_mean(tostring(k), spec.schema.service, spec.aliases)), nil, true)
     end
-    add(k)
+    n = add_key(keys, n, k)
   end
   if self.has_defaults then
     local merged = {}
@@ -301,7 +305,7 @@ function Loader:check_service(entry)
     for k, v in pairs(self.defaults) do
       if merged[k] == nil then
         merged[k], c.origin[k] = v, "defaults"
-        add(k)
+        n = add_key(keys, n, k)
       elseif merged_tables[k] and type(v) == "table" and type(merged[k]) == "table" then
         local m = {}
         for dk, dv in pairs(v) do m[dk] = dv end
@@ -315,7 +319,7 @@ function Loader:check_service(entry)
     c.key = "cmd"
     c:fail("missing required key 'cmd'", nil, true)
   end
-  if body.log == nil then add("log") end
+  if body.log == nil then n = add_key(keys, n, "log") end
   -- Every field the C++ reader reads, with its default: the table is sized once.
   local out = { name = entry.name, source_file = self.path, source_line = entry.line, cwd = self.dir,
     stdin = "/dev/null", success_codes = default_codes, depends_on = no_list, stop = default_stop,
@@ -337,7 +341,7 @@ function Loader:check_service(entry)
   end
   out.restart = out.restart or (out.oneshot and self:oneshot_policy() or self.always_policy)
   tasks.finish_service(out, body, c)
-  return out, c
+  return out, c.origin
 end
 
 function Loader:finish()
@@ -349,15 +353,19 @@ function Loader:finish()
   self.defaults = def.defaults or {}
   self.has_defaults = next(self.defaults) ~= nil
   self.always_policy = self:named_policy("always")
-  local services, checks = {}, {}
+  -- One checker serves every service in turn (check_service points it at
+  -- its service); origins[i] says which keys of service i came from defaults.
+  self.check = setmetatable({ loader = self, dir = self.dir, log_dir = self.log_dir, files = self.files,
+    name = nil, line = nil, origin = nil, key = nil }, Check)
+  local services, origins = {}, {}
   for i, entry in ipairs(self.services) do
-    services[i], checks[i] = self:check_service(entry)
+    services[i], origins[i] = self:check_service(entry)
   end
   for i, svc in ipairs(services) do
     for _, dep in ipairs(svc.depends_on) do
       if not self.by_name[dep.name] then
-        local c = checks[i]
-        c.key = "depends_on"
+        local c = self.check
+        c.name, c.line, c.origin, c.key = self.services[i].name, self.services[i].line, origins[i], "depends_on"
         local names = {}
         for _, e in ipairs(self.services) do names[#names + 1] = e.name end
         c:fail(string.format("depends_on names unknown service '%s'%s", dep.name,

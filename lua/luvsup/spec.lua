@@ -115,6 +115,7 @@ local function duration(c, v, subkey)
 end
 
 local function env_string(v)
+  if type(v) == "string" then return v end
   if math.type(v) == "integer" then return string.format("%d", v) end
   if math.type(v) == "float" then return string.format("%.14g", v) end
   return v
