@@ -288,8 +288,8 @@ function Loader:check_service(entry)
   c.name, c.line, c.origin = entry.name, entry.line, no_origin
   -- The keys it sets (every one known), and `log`, which has defaults of its
   -- own, in the schema's order: the order of the checks, so of which mistake
-  -- is reported first.
-  local keys, n = {}, 0
+  -- is reported first. keys[n + 1 ...] are left over from earlier services.
+  local keys, n = self.keys, 0
   for k in pairs(body) do
     if not schema_order[k] then
       c.key = tostring(k)
@@ -357,6 +357,7 @@ function Loader:finish()
   -- its service); origins[i] says which keys of service i came from defaults.
   self.check = setmetatable({ loader = self, dir = self.dir, log_dir = self.log_dir, files = self.files,
     name = nil, line = nil, origin = nil, key = nil }, Check)
+  self.keys = {}  -- check_service's list of a service's keys, reused
   local services, origins = {}, {}
   for i, entry in ipairs(self.services) do
     services[i], origins[i] = self:check_service(entry)
