@@ -176,10 +176,6 @@ function Loader:declare(kind, name, line, list, by_name, example)
   end
 end
 
-function Loader:service(name, line)
-  return self:declare("service", name, line, self.services, self.by_name, "cmd = ...")
-end
-
 function Loader:stack(def, line)
   if self.stack_line then
     self:fail(line, string.format("stack: stack{} may be called once (first called at line %d)", self.stack_line))
@@ -412,7 +408,7 @@ function M.load(opts)
   local env = setmetatable({
     service = function(name)
       local line = debug.getinfo(2, "l").currentline or 0
-      return self:service(name, line)
+      return self:declare("service", name, line, self.services, self.by_name, "cmd = ...")
     end,
     stack = function(def)
       local line = debug.getinfo(2, "l").currentline or 0
