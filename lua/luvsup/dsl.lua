@@ -155,7 +155,7 @@ function Loader:declare(kind, name, line, list, by_name, example)
     self:fail(line, string.format("%s expects a name: %s \"name\" { %s }, got %s", kind, kind,
       kind == "service" and "..." or example, type(name)))
   end
-  if not name:match("^[%a_][%w_%-]*$") then
+  if not name:find("^[%a_][%w_%-]*$") then
     self:fail(line, string.format("bad %s name %q: use letters, digits, '_' and '-', " ..
       "starting with a letter or '_'", kind, name))
   end
