@@ -109,7 +109,12 @@ Loader.__index = Loader
 -- The line, at or after `from`, where `key =` appears before the next
 -- `service` call; `from` when it cannot be found.
 function Loader:key_line(from, key)
-  if not key or not self.lines then return from end
+  if not key or not self.source then return from end
+  if not self.lines then
+    -- Split only when a message needs it: a load without mistakes never does.
+    self.lines = {}
+    for line in (self.source .. "\n"):gmatch("([^\n]*)\n") do self.lines[#self.lines + 1] = line end
+  end
   local pat = "%f[%w_]" .. key:gsub("%p", "%%%0") .. "%s*=%f[^=]"
   local quoted = "%[%s*[\"']" .. key:gsub("%p", "%%%0") .. "[\"']%s*%]%s*=%f[^=]"
   for i = from, #self.lines do
@@ -150,7 +155,7 @@ function Loader:declare(kind, name, line, list, by_name, example)
     self:fail(line, string.format("%s expects a name: %s \"name\" { %s }, got %s", kind, kind,
       kind == "service" and "..." or example, type(name)))
   end
-  if not name:match("^[%a_][%w_%-]*$") then
+  if not name:find("^[%a_][%w_%-]*$") then
     self:fail(line, string.format("bad %s name %q: use letters, digits, '_' and '-', " ..
       "starting with a letter or '_'", kind, name))
   end
@@ -158,20 +163,17 @@ function Loader:declare(kind, name, line, list, by_name, example)
   if first then
     self:fail(line, string.format("duplicate %s '%s' (first defined at line %d)", kind, name, first.line))
   end
-  local entry = { name = name, line = line }
+  -- The body's slot is sized here; the function captures two upvalues.
+  local entry = { name = name, line = line, kind = kind, example = example, body = nil }
   by_name[name] = entry
   list[#list + 1] = entry
   return function(body)
     if type(body) ~= "table" then
-      self:fail(line, string.format("%s '%s': expects a table of keys: %s \"%s\" { %s }, got %s",
-        kind, name, kind, name, example, type(body)))
+      self:fail(entry.line, string.format("%s '%s': expects a table of keys: %s \"%s\" { %s }, got %s",
+        entry.kind, entry.name, entry.kind, entry.name, entry.example, type(body)))
     end
     entry.body = body
   end
-end
-
-function Loader:service(name, line)
-  return self:declare("service", name, line, self.services, self.by_name, "cmd = ...")
 end
 
 function Loader:stack(def, line)
@@ -237,81 +239,105 @@ end
 -- A service key's place in the schema.
 local schema_order = {}
 for i, k in ipairs(spec.schema.service) do schema_order[k] = i end
-local function by_schema_order(a, b) return schema_order[a] < schema_order[b] end
+
+-- Inserts service key k into keys[1..n], which is in the schema's order;
+-- returns the new count. An insertion sort: a service sets few keys.
+local function add_key(keys, n, k)
+  local order = schema_order[k]
+  local i = n
+  while i > 0 and schema_order[keys[i]] > order do keys[i + 1] = keys[i]; i = i - 1 end
+  keys[i + 1] = k
+  return n + 1
+end
 
 -- Tables whose keys a service merges with the defaults' instead of replacing.
 local merged_tables = { env = true, stop = true, log = true, limits = true }
 
+-- The values of keys a service leaves unset. The C++ reader
+-- (src/lua/stack_loader.cpp) only reads a normalised service and nothing else
+-- sees it, so every service that takes a default shares one table.
+local no_list = {}
+local default_codes = { 0 }
+local default_stop = { signal = "TERM", timeout = 10.0 }
+local default_ready = { log_pattern = "", notify = false, fd = -1 }
+local no_origin = {}
+
+-- env_file first, then env; a name set in env replaces the env_file value.
+local function merged_env(env_file, env)
+  local out, index = {}, {}
+  for _, kv in ipairs(env_file or no_list) do
+    if index[kv[1]] then out[index[kv[1]]] = kv else out[#out + 1] = kv; index[kv[1]] = #out end
+  end
+  for _, kv in ipairs(env or no_list) do
+    if index[kv[1]] then out[index[kv[1]]] = kv else out[#out + 1] = kv; index[kv[1]] = #out end
+  end
+  return out
+end
+
 function Loader:check_service(entry)
-  if not entry.body then
+  local body = entry.body
+  if not body then
     self:fail(entry.line, string.format("service '%s': has no body: service \"%s\" { cmd = ... }",
       entry.name, entry.name))
   end
-  local c = setmetatable({ loader = self, name = entry.name, line = entry.line, dir = self.dir,
-    log_dir = self.log_dir, origin = {}, files = self.files }, Check)
-  local body = {}
-  for k, v in pairs(entry.body) do
-    if not spec.service_keys[k] then
+  local c = self.check
+  c.name, c.line, c.origin = entry.name, entry.line, no_origin
+  -- The keys it sets (every one known), and `log`, which has defaults of its
+  -- own, in the schema's order: the order of the checks, so of which mistake
+  -- is reported first. keys[n + 1 ...] are left over from earlier services.
+  local keys, n = self.keys, 0
+  for k in pairs(body) do
+    if not schema_order[k] then
       c.key = tostring(k)
       c:fail(string.format("unknown key '%s'%s", tostring(k),
         util.did_you_mean(tostring(k), spec.schema.service, spec.aliases)), nil, true)
     end
-    body[k] = v
+    n = add_key(keys, n, k)
   end
-  for k, v in pairs(self.defaults) do
-    if body[k] == nil then
-      body[k], c.origin[k] = v, "defaults"
-    elseif merged_tables[k] and type(v) == "table" and type(body[k]) == "table" then
-      local m = {}
-      for dk, dv in pairs(v) do m[dk] = dv end
-      for sk, sv in pairs(body[k]) do m[sk] = sv end
-      body[k] = m
+  if self.has_defaults then
+    local merged = {}
+    for k, v in pairs(body) do merged[k] = v end
+    c.origin = {}
+    for k, v in pairs(self.defaults) do
+      if merged[k] == nil then
+        merged[k], c.origin[k] = v, "defaults"
+        n = add_key(keys, n, k)
+      elseif merged_tables[k] and type(v) == "table" and type(merged[k]) == "table" then
+        local m = {}
+        for dk, dv in pairs(v) do m[dk] = dv end
+        for sk, sv in pairs(merged[k]) do m[sk] = sv end
+        merged[k] = m
+      end
     end
+    body = merged
   end
   if body.cmd == nil then
     c.key = "cmd"
     c:fail("missing required key 'cmd'", nil, true)
   end
-  local out = { name = entry.name, source_file = self.path, source_line = entry.line }
-  -- The keys it sets (every one known, checked above), and `log`, which has
-  -- defaults of its own, in the schema's order: the order of the checks, so
-  -- of which mistake is reported first.
-  local keys = {}
-  for k in pairs(body) do keys[#keys + 1] = k end
-  if body.log == nil then keys[#keys + 1] = "log" end
-  table.sort(keys, by_schema_order)
-  for _, k in ipairs(keys) do
+  if body.log == nil then n = add_key(keys, n, "log") end
+  -- Every field the C++ reader reads, with its default: the table is sized once.
+  local out = { name = entry.name, source_file = self.path, source_line = entry.line, cwd = self.dir,
+    stdin = "/dev/null", success_codes = default_codes, depends_on = no_list, stop = default_stop,
+    limits = no_list, autostart = true, oneshot = false, ready = default_ready, watchdog = 0.0,
+    start_timeout = 60.0, env = no_list, argv = no_list, log = no_list }
+  for i = 1, n do
+    local k = keys[i]
     c.key = k
     out[k] = spec[k](body[k], c)
   end
-  -- env_file first, then env; a name set in env replaces the env_file value.
-  local env, index = {}, {}
-  for _, kv in ipairs(out.env_file or {}) do
-    if index[kv[1]] then env[index[kv[1]]] = kv else env[#env + 1] = kv; index[kv[1]] = #env end
+  if body.env ~= nil or body.env_file ~= nil then
+    out.env = merged_env(body.env_file ~= nil and out.env_file, body.env ~= nil and out.env)
+    out.env_file = nil
   end
-  for _, kv in ipairs(out.env or {}) do
-    if index[kv[1]] then env[index[kv[1]]] = kv else env[#env + 1] = kv; index[kv[1]] = #env end
-  end
-  out.env, out.env_file = env, nil
   out.argv, out.cmd = out.cmd, nil
-  out.cwd = out.cwd or self.dir
-  out.stdin = out.stdin or "/dev/null"
-  out.success_codes = out.success_codes or { 0 }
-  out.depends_on = out.depends_on or {}
-  out.stop = out.stop or { signal = "TERM", timeout = 10.0 }
-  out.limits = out.limits or {}
-  if out.autostart == nil then out.autostart = true end
-  out.oneshot = out.oneshot or false
-  if out.watchdog and not (out.ready and out.ready.notify) then
+  if body.watchdog ~= nil and not out.ready.notify then
     c.key = "watchdog"
     c:fail("needs ready = { notify = true }: the service sends WATCHDOG=1 over NOTIFY_SOCKET")
   end
-  out.ready = out.ready or { log_pattern = "", notify = false, fd = -1 }
-  out.watchdog = out.watchdog or 0.0
-  out.start_timeout = out.start_timeout or 60.0
-  out.restart = out.restart or (out.oneshot and self:oneshot_policy() or self:named_policy("always"))
+  out.restart = out.restart or (out.oneshot and self:oneshot_policy() or self.always_policy)
   tasks.finish_service(out, body, c)
-  return out, c
+  return out, c.origin
 end
 
 function Loader:finish()
@@ -321,15 +347,22 @@ function Loader:finish()
   self.state_dir = util.resolve(self.dir, def.state_dir or ".luvsup")
   self.control = def.control and util.resolve(self.dir, def.control) or ""
   self.defaults = def.defaults or {}
-  local services, checks = {}, {}
+  self.has_defaults = next(self.defaults) ~= nil
+  self.always_policy = self:named_policy("always")
+  -- One checker serves every service in turn (check_service points it at
+  -- its service); origins[i] says which keys of service i came from defaults.
+  self.check = setmetatable({ loader = self, dir = self.dir, log_dir = self.log_dir, files = self.files,
+    name = nil, line = nil, origin = nil, key = nil }, Check)
+  self.keys = {}  -- check_service's list of a service's keys, reused
+  local services, origins = {}, {}
   for i, entry in ipairs(self.services) do
-    services[i], checks[i] = self:check_service(entry)
+    services[i], origins[i] = self:check_service(entry)
   end
   for i, svc in ipairs(services) do
     for _, dep in ipairs(svc.depends_on) do
       if not self.by_name[dep.name] then
-        local c = checks[i]
-        c.key = "depends_on"
+        local c = self.check
+        c.name, c.line, c.origin, c.key = self.services[i].name, self.services[i].line, origins[i], "depends_on"
         local names = {}
         for _, e in ipairs(self.services) do names[#names + 1] = e.name end
         c:fail(string.format("depends_on names unknown service '%s'%s", dep.name,
@@ -370,13 +403,12 @@ function M.load(opts)
   end
   local source = f:read("a")
   f:close()
-  self.lines = {}
-  for line in (source .. "\n"):gmatch("([^\n]*)\n") do self.lines[#self.lines + 1] = line end
+  self.source = source
 
   local env = setmetatable({
     service = function(name)
       local line = debug.getinfo(2, "l").currentline or 0
-      return self:service(name, line)
+      return self:declare("service", name, line, self.services, self.by_name, "cmd = ...")
     end,
     stack = function(def)
       local line = debug.getinfo(2, "l").currentline or 0

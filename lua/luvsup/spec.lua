@@ -115,6 +115,7 @@ local function duration(c, v, subkey)
 end
 
 local function env_string(v)
+  if type(v) == "string" then return v end
   if math.type(v) == "integer" then return string.format("%d", v) end
   if math.type(v) == "float" then return string.format("%.14g", v) end
   return v
@@ -131,10 +132,13 @@ function M.cmd(v, c)
   end
   local argv = {}
   for i, a in ipairs(v) do
-    if type(a) ~= "string" and math.type(a) == nil then
+    if type(a) == "string" then
+      argv[i] = a
+    elseif math.type(a) ~= nil then
+      argv[i] = env_string(a)
+    else
       c:fail(string.format("element %d expects a string, got %s", i, type(a)))
     end
-    argv[i] = env_string(a)
   end
   return argv
 end

@@ -83,13 +83,14 @@ end
 ---@param body table the service's keys with the defaults merged
 ---@param c table the service's checker (c.key, c:fail)
 function M.finish_service(out, body, c)
+  local s = out.every or out.cron
+  if not s then return end
   if out.every and out.cron then
     c.key = "cron"
     c:fail("conflicts with 'every': use one of them")
   end
-  local s, key = out.every or out.cron, out.every and "every" or "cron"
+  local key = out.every and "every" or "cron"
   out.every, out.cron = nil, nil
-  if not s then return end
   if not out.oneshot then
     c.key = key
     c:fail("needs oneshot = true: a scheduled service runs to completion each time")

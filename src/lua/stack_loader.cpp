@@ -17,6 +17,7 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <cstdio>
 #include <csignal>
@@ -24,6 +25,7 @@ extern "C" {
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <unordered_map>
 #include <utility>
 
 namespace luvsup::lua {
@@ -123,6 +125,10 @@ struct LoadOutput {
   TaskReadout tasks;
   int on_reload = LUA_NOREF;
   std::string error;  // the DSL's validation message, when it returned one
+  // The fingerprints of the tables and functions met so far, by address: the
+  // services that share the library's policy are fingerprinted once. Every
+  // value stays alive (the DSL's result holds it) until the load is read.
+  std::unordered_map<const void*, uint64_t> fingerprints;
 };
 
 // hash(s) for lua/luvsup/fingerprint.lua: 16 hex digits of content_hash(s).
@@ -136,24 +142,46 @@ int hash_string(lua_State* L) {
   return 1;
 }
 
-// stack: svc, fingerprint -> svc, fingerprint; hashes fingerprint(svc[key]).
-// An absent key, which most hooks of most services are, is hashed without
-// calling into Lua: fingerprint(nil) is always "nnil".
-uint64_t value_fingerprint(lua_State* L, const char* key) {
-  if (lua_getfield(L, -2, key) == LUA_TNIL) {  // stack: svc, fingerprint, value
-    lua_pop(L, 1);
-    return core::content_hash(std::string_view("nnil"));
+// stack: fingerprint, value -> fingerprint, value; hashes fingerprint(value).
+// nil, which most hooks of most services are, is hashed without calling into
+// Lua (fingerprint(nil) is always "nnil"), and a table or function met before
+// is found in `memo`.
+uint64_t value_fingerprint(lua_State* L, std::unordered_map<const void*, uint64_t>& memo) {
+  static const uint64_t k_nil = core::content_hash(std::string_view("nnil"));
+  const int type = lua_type(L, -1);
+  if (type == LUA_TNIL) {
+    return k_nil;
   }
-  lua_pop(L, 1);
-  lua_pushvalue(L, -1);
-  lua_getfield(L, -3, key);  // stack: svc, fingerprint, fingerprint, value
+  const void* address = type == LUA_TTABLE || type == LUA_TFUNCTION ? lua_topointer(L, -1) : nullptr;
+  if (address != nullptr) {
+    if (const auto known = memo.find(address); known != memo.end()) {
+      return known->second;
+    }
+  }
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -2);  // stack: fingerprint, value, fingerprint, value
   lua_pushcfunction(L, hash_string);
   lua_call(L, 2, 1);
   size_t len = 0;
   const char* s = lua_tolstring(L, -1, &len);
   const uint64_t h = s != nullptr ? core::content_hash(std::string_view(s, len)) : 0;
   lua_pop(L, 1);
+  if (address != nullptr) {
+    memo.emplace(address, h);
+  }
   return h;
+}
+
+// The service keys of the hooks, by HookKind.
+const std::array<std::string, core::k_hook_kinds>& hook_keys() {
+  static const std::array<std::string, core::k_hook_kinds> k_keys = [] {
+    std::array<std::string, core::k_hook_kinds> keys;
+    for (size_t k = 0; k < keys.size(); ++k) {
+      keys[k] = std::string(core::to_string(static_cast<core::HookKind>(k)));
+    }
+    return keys;
+  }();
+  return k_keys;
 }
 
 // stack: (empty) -> (empty). Runs dsl.load and reads its result into out.
@@ -202,29 +230,32 @@ void run_dsl(lua_State* L, const std::string& given, const std::string& data_dir
   for_each_in(L, "services", [&] {  // stack: ..., result, services, svc
     out.def.services.emplace_back();
     read_service(L, out.def.services.back());
-    lua_pushvalue(L, fingerprint);  // stack: ..., svc, fingerprint
     core::ServiceSpec& loaded = out.def.services.back();
-    loaded.restart_fingerprint = value_fingerprint(L, "restart");
-    loaded.health_fingerprint = value_fingerprint(L, "health");
-    loaded.on_unhealthy_fingerprint = value_fingerprint(L, "on_unhealthy");
-    lua_pop(L, 1);
     out.refs.emplace_back();
+    Refs& refs = out.refs.back();
     lua_pushvalue(L, decide);  // stack: ..., svc, decide
-    out.refs.back().decide = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_getfield(L, -1, "restart");  // stack: ..., svc, policy
-    out.refs.back().policy = luaL_ref(L, LUA_REGISTRYINDEX);
-    if (out.def.services.back().health) {
-      lua_pushvalue(L, judge);  // stack: ..., svc, judge
-      out.refs.back().judge = luaL_ref(L, LUA_REGISTRYINDEX);
-      lua_getfield(L, -1, "health");  // stack: ..., svc, health
-      out.refs.back().health = luaL_ref(L, LUA_REGISTRYINDEX);
-    }
+    refs.decide = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushvalue(L, fingerprint);  // stack: ..., svc, fingerprint
-    for (size_t k = 0; k < core::k_hook_kinds; ++k) {
-      const std::string key(core::to_string(static_cast<core::HookKind>(k)));
-      loaded.hook_fingerprints[k] = value_fingerprint(L, key.c_str());
-      lua_getfield(L, -2, key.c_str());  // stack: ..., svc, fingerprint, hook
-      out.refs.back().hooks[k] = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_getfield(L, -2, "restart");  // stack: ..., svc, fingerprint, policy
+    loaded.restart_fingerprint = value_fingerprint(L, out.fingerprints);
+    refs.policy = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_getfield(L, -2, "health");  // stack: ..., svc, fingerprint, health
+    loaded.health_fingerprint = value_fingerprint(L, out.fingerprints);
+    if (loaded.health) {
+      refs.health = luaL_ref(L, LUA_REGISTRYINDEX);
+      lua_pushvalue(L, judge);  // stack: ..., svc, fingerprint, judge
+      refs.judge = luaL_ref(L, LUA_REGISTRYINDEX);
+    } else {
+      lua_pop(L, 1);
+    }
+    lua_getfield(L, -2, "on_unhealthy");  // stack: ..., svc, fingerprint, on_unhealthy
+    loaded.on_unhealthy_fingerprint = value_fingerprint(L, out.fingerprints);
+    lua_pop(L, 1);
+    const auto& keys = hook_keys();
+    for (size_t k = 0; k < keys.size(); ++k) {
+      lua_getfield(L, -2, keys[k].c_str());  // stack: ..., svc, fingerprint, hook
+      loaded.hook_fingerprints[k] = value_fingerprint(L, out.fingerprints);
+      refs.hooks[k] = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     lua_pop(L, 1);  // stack: ..., svc
     loaded.hook_timeout = read_number(L, "hook_timeout", loaded.hook_timeout);

@@ -84,6 +84,15 @@ TEST_CASE("a dependency on an unknown service is reported with a suggestion") {
         "stack.lua:1: service 'api': depends_on names unknown service 'cache'");
 }
 
+TEST_CASE("a dependency on an unknown service names where it was set, whichever service was checked last") {
+  CHECK(load_error("stack { defaults = { depends_on = { 'q' } } }\nservice 'a' { cmd = 'x' }\n"
+                   "service 'b' { cmd = 'x', depends_on = {} }\n") ==
+        "stack.lua:1: stack defaults (for service 'a'): depends_on names unknown service 'q'; did you mean 'a'?");
+  CHECK(load_error("stack { defaults = { depends_on = { 'b' } } }\nservice 'a' {\n  cmd = 'x',\n"
+                   "  depends_on = { 'zz' },\n}\nservice 'b' { cmd = 'x', depends_on = {} }\n") ==
+        "stack.lua:4: service 'a': depends_on names unknown service 'zz'; did you mean 'a'?");
+}
+
 TEST_CASE("a dependency condition must be started, healthy or completed") {
   CHECK(load_error("service 'a' { cmd = 'x', depends_on = { b = 'ready' } }\nservice 'b' { cmd = 'x' }\n") ==
         "stack.lua:1: service 'a': key 'depends_on' condition \"ready\" for 'b' must be \"started\", "

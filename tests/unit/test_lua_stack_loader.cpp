@@ -124,6 +124,29 @@ TEST_CASE("the stack name defaults to the file name and the services keep their 
   CHECK(web.env.empty());
 }
 
+TEST_CASE("a service does not take the keys of the service checked before it") {
+  TempDir dir;
+  StackDefinition def = load_ok(dir.write("stack.lua", R"(
+service 'a' { cmd = { 'x' }, user = 'u', group = 'g', umask = '022', stdin = 'in', oneshot = true,
+  env = { A = '1' }, success_codes = { 2 }, depends_on = { 'b' }, stop = { timeout = 1 } }
+service 'b' { cmd = { 'y' } }
+)"));
+  REQUIRE(def.services.size() == 2);
+  const auto& b = def.services[1];
+  CHECK(b.argv == std::vector<std::string>{"y"});
+  CHECK(b.user.empty());
+  CHECK(b.group.empty());
+  CHECK_FALSE(b.umask.has_value());
+  CHECK(b.stdin_path == "/dev/null");
+  CHECK_FALSE(b.oneshot);
+  CHECK(b.env.empty());
+  CHECK(b.success_codes == std::vector<int>{0});
+  CHECK(b.depends_on.empty());
+  CHECK(b.stop.timeout == 10.0);
+  CHECK(def.services[0].umask == 022);
+  CHECK(def.services[0].stdin_path == dir.path() + "/in");
+}
+
 TEST_CASE("a string cmd runs through /bin/sh -c") {
   TempDir dir;
   StackDefinition def = load_ok(dir.write("stack.lua", "service 'a' { cmd = 'echo hi && sleep 1' }\n"));
