@@ -253,14 +253,19 @@ end
 -- Tables whose keys a service merges with the defaults' instead of replacing.
 local merged_tables = { env = true, stop = true, log = true, limits = true }
 
--- The values of keys a service leaves unset. The C++ reader
--- (src/lua/stack_loader.cpp) only reads a normalised service and nothing else
--- sees it, so every service that takes a default shares one table.
+-- Read-only stand-ins that never leave this file: nothing to iterate, no
+-- origins.
 local no_list = {}
-local default_codes = { 0 }
-local default_stop = { signal = "TERM", timeout = 10.0 }
-local default_ready = { log_pattern = "", notify = false, fd = -1 }
 local no_origin = {}
+
+-- The values of keys a service leaves unset, made once per load: the C++
+-- reader (src/lua/stack_loader.cpp) only reads a normalised service, so its
+-- services share them. Per load, not per module, so that a caller of M.load
+-- who writes to a result cannot change another load's.
+local function unset_values()
+  return { list = {}, codes = { 0 }, stop = { signal = "TERM", timeout = 10.0 },
+    ready = { log_pattern = "", notify = false, fd = -1 } }
+end
 
 -- env_file first, then env; a name set in env replaces the env_file value.
 local function merged_env(env_file, env)
@@ -317,10 +322,11 @@ function Loader:check_service(entry)
   end
   if body.log == nil then n = add_key(keys, n, "log") end
   -- Every field the C++ reader reads, with its default: the table is sized once.
+  local unset = self.unset
   local out = { name = entry.name, source_file = self.path, source_line = entry.line, cwd = self.dir,
-    stdin = "/dev/null", success_codes = default_codes, depends_on = no_list, stop = default_stop,
-    limits = no_list, autostart = true, oneshot = false, ready = default_ready, watchdog = 0.0,
-    start_timeout = 60.0, env = no_list, argv = no_list, log = no_list }
+    stdin = "/dev/null", success_codes = unset.codes, depends_on = unset.list, stop = unset.stop,
+    limits = unset.list, autostart = true, oneshot = false, ready = unset.ready, watchdog = 0.0,
+    start_timeout = 60.0, env = unset.list, argv = unset.list, log = unset.list }
   for i = 1, n do
     local k = keys[i]
     c.key = k
@@ -354,6 +360,7 @@ function Loader:finish()
   self.check = setmetatable({ loader = self, dir = self.dir, log_dir = self.log_dir, files = self.files,
     name = nil, line = nil, origin = nil, key = nil }, Check)
   self.keys = {}  -- check_service's list of a service's keys, reused
+  self.unset = unset_values()
   local services, origins = {}, {}
   for i, entry in ipairs(self.services) do
     services[i], origins[i] = self:check_service(entry)

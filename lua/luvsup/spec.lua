@@ -2,8 +2,9 @@
 -- that validates a value and returns it normalised for the C++ loader.
 --
 -- A checker is `fn(value, c)`; `c` is the service being checked (c.dir, c.name,
--- c.log_dir, c.body) and `c:fail(message, subkey?)` raises a DSL error that
--- names the file, line, service and key.
+-- c.log_dir, c.line) and `c:fail(message, subkey?)` raises a DSL error that
+-- names the file, line, service and key. One `c` serves every service of a
+-- load in turn: a checker must not keep it past its call.
 
 local util = require "luvsup.util"
 local backoff = require "luvsup.backoff"

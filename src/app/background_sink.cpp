@@ -5,8 +5,10 @@
 
 namespace luvsup::app {
 
-BackgroundSink::BackgroundSink(std::shared_ptr<spdlog::sinks::sink> target, size_t capacity)
-    : m_target(std::move(target)), m_capacity(capacity), m_writer([this] { write_queued(); }) {}
+BackgroundSink::BackgroundSink(std::shared_ptr<spdlog::sinks::sink> target, size_t capacity,
+                               std::chrono::milliseconds burst_wait)
+    : m_target(std::move(target)), m_capacity(capacity), m_burst_wait(burst_wait),
+      m_writer([this] { write_queued(); }) {}
 
 BackgroundSink::~BackgroundSink() {
   {
@@ -32,8 +34,11 @@ void BackgroundSink::log(const spdlog::details::log_msg& msg) {
       m_queue.pop_front();
       ++m_dropped;
     }
+    // The first record wakes the writer even in a burst: it starts the
+    // burst's wait.
+    wake = m_queue.empty();
     m_queue.emplace_back(msg);
-    wake = writer_due();
+    wake = wake || writer_due();
   }
   if (wake) {
     m_wake.notify_one();
@@ -78,7 +83,10 @@ size_t BackgroundSink::dropped() const {
 void BackgroundSink::write_queued() {
   std::unique_lock lock(m_mutex);
   for (;;) {
-    m_wake.wait(lock, [this] { return writer_due(); });
+    m_wake.wait(lock, [this] { return !m_queue.empty() || m_stopping; });
+    if (!writer_due()) {
+      m_wake.wait_for(lock, m_burst_wait, [this] { return writer_due(); });
+    }
     if (m_queue.empty()) {
       return;  // stopping, and everything is written
     }

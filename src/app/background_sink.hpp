@@ -11,13 +11,16 @@
 //
 // A Hold batches a burst (every service starting at once): while one lives,
 // records wait in the queue until the last Hold ends, a quarter of the
-// capacity is queued, or flush() is called, and the writer then takes them
-// all at once, so its target writes them in one go.
+// capacity is queued, flush() is called or `burst_wait` has passed since the
+// first of them, and the writer then takes them all at once, so its target
+// writes them in one go. The wait bounds how late a line can be (and how
+// many a crash in a long burst can lose).
 #pragma once
 
 #include <spdlog/details/log_msg_buffer.h>
 #include <spdlog/sinks/sink.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -30,7 +33,8 @@ namespace luvsup::app {
 
 class BackgroundSink final : public spdlog::sinks::sink {
 public:
-  BackgroundSink(std::shared_ptr<spdlog::sinks::sink> target, size_t capacity);
+  BackgroundSink(std::shared_ptr<spdlog::sinks::sink> target, size_t capacity,
+                 std::chrono::milliseconds burst_wait = std::chrono::milliseconds(50));
   BackgroundSink(const BackgroundSink&) = delete;
   BackgroundSink& operator=(const BackgroundSink&) = delete;
   ~BackgroundSink() override;
@@ -45,6 +49,8 @@ public:
   // How many records were dropped because the writer was too far behind.
   size_t dropped() const;
 
+  // Holds the writer back while it lives (see above); an empty Hold does
+  // nothing. Moving it moves the hold.
   class Hold {
   public:
     Hold() = default;
@@ -64,14 +70,15 @@ private:
 
   std::shared_ptr<spdlog::sinks::sink> m_target;
   const size_t m_capacity;
+  const std::chrono::milliseconds m_burst_wait;
   mutable std::mutex m_mutex;
   std::condition_variable m_wake;  // the writer: records queued, or stop
   std::condition_variable m_idle;  // flush(): the writer has caught up
   std::deque<spdlog::details::log_msg_buffer> m_queue;
   bool m_writing = false;  // the writer holds a batch taken off the queue
   bool m_stopping = false;
-  size_t m_holds = 0;
-  size_t m_flushes_waiting = 0;
+  size_t m_holds = 0;            // live Holds
+  size_t m_flushes_waiting = 0;  // flush() calls waiting: they override the holds
   size_t m_dropped = 0;
   std::thread m_writer;  // last: it starts once everything above exists
 };

@@ -24,6 +24,8 @@ std::string_view level_color(spdlog::level::level_enum level) {
 
 constexpr std::string_view k_reset = "\033[m";
 
+constexpr size_t k_kept_capacity = 16 * 1024;
+
 void append(spdlog::memory_buf_t& out, std::string_view text) {
   out.append(text.data(), text.data() + text.size());
 }
@@ -62,6 +64,9 @@ void FdSink::flush_() {
     left -= static_cast<size_t>(n);
   }
   m_pending.clear();
+  if (m_pending.capacity() > k_kept_capacity) {
+    m_pending = spdlog::memory_buf_t{};  // a burst's buffer is not kept for the rare next one
+  }
 }
 
 }  // namespace luvsup::app

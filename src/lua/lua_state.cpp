@@ -1,5 +1,7 @@
 #include "lua/lua_state.hpp"
 
+#include "os/signal_epoch.hpp"
+
 extern "C" {
 #include <lauxlib.h>
 #include <lualib.h>
@@ -187,6 +189,7 @@ std::optional<std::string> LuaState::protected_call(int nargs, int nresults, Bud
     lua_sethook(m_L, count_hook, LUA_MASKCOUNT, k_hook_interval);
   }
   const int status = lua_pcall(m_L, nargs, nresults, base);
+  os::advance_signal_epoch();  // the code may have loaded a C module that set a handler
   if (outermost) {
     lua_sethook(m_L, nullptr, 0, 0);
     m_run.active = false;
@@ -218,6 +221,7 @@ int LuaState::resume(lua_State* co, RunBudget& run, int nargs, int* nresults) {
     lua_sethook(co, count_hook, LUA_MASKCOUNT, count);
   }
   const int status = lua_resume(co, m_L, nargs, nresults);
+  os::advance_signal_epoch();  // as in protected_call
   run.instructions = m_run.instructions;
   run.seconds = now_seconds() - m_run.started;
   run.overrun = m_run.overrun || run.instructions > run.budget.instructions || run.seconds > run.budget.seconds;

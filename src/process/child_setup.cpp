@@ -1,5 +1,7 @@
 #include "process/child_setup.hpp"
 
+#include "process/signal_resets.hpp"
+
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -38,15 +40,8 @@ int move_above_stdio(int fd) noexcept {
   return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
-// The kernel's struct sigaction: glibc's sigaction() refuses its reserved
-// signals (32, 33), but an ignored one would still be inherited through exec.
-struct KernelSigaction {
-  void (*handler)(int);
-  unsigned long flags;
-  void (*restorer)();
-  unsigned long mask;
-};
-
+// Raw: glibc's sigaction() refuses its reserved signals (32, 33), but an
+// ignored one would still be inherited through exec.
 void set_default(int sig) noexcept {
   const KernelSigaction dfl{SIG_DFL, 0, nullptr, 0};
   syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);

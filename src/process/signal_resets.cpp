@@ -1,5 +1,7 @@
 #include "process/signal_resets.hpp"
 
+#include "os/signal_epoch.hpp"
+
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -9,16 +11,12 @@ namespace luvsup::process {
 
 namespace {
 
-// The kernel's struct sigaction: glibc's sigaction() refuses its reserved
-// signals (32, 33), which can still be ignored or caught.
-struct KernelSigaction {
-  void (*handler)(int);
-  unsigned long flags;
-  void (*restorer)();
-  unsigned long mask;
+struct Snapshot {
+  SignalResets resets;
+  uint64_t epoch;  // os::signal_epoch() when read
 };
 
-std::optional<SignalResets> s_snapshot;
+std::optional<Snapshot> s_snapshot;
 
 }  // namespace
 
@@ -38,10 +36,12 @@ SignalResets read_signal_resets() {
   return out;
 }
 
-SignalSnapshot::SignalSnapshot() { s_snapshot = read_signal_resets(); }
+SignalSnapshot::SignalSnapshot() { s_snapshot = Snapshot{read_signal_resets(), os::signal_epoch()}; }
 
 SignalSnapshot::~SignalSnapshot() { s_snapshot.reset(); }
 
-const SignalResets* snapshot_signal_resets() { return s_snapshot ? &*s_snapshot : nullptr; }
+const SignalResets* snapshot_signal_resets() {
+  return s_snapshot && s_snapshot->epoch == os::signal_epoch() ? &s_snapshot->resets : nullptr;
+}
 
 }  // namespace luvsup::process

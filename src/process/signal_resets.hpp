@@ -6,13 +6,25 @@
 // system call each (13 us a start on a small VM). A SignalSnapshot, made
 // around a burst of starts (every service at once) during which nothing
 // changes a disposition, reads the dispositions once and has each child of
-// the burst reset only the signals that are not SIG_DFL.
+// the burst reset only the signals that are not SIG_DFL. A call into Lua
+// during the burst (a hook, which may load a C module that sets a handler)
+// ends the snapshot's use: the children after it reset all 64 again.
 #pragma once
 
 #include <csignal>
 #include <cstddef>
+#include <cstdint>
 
 namespace luvsup::process {
+
+// The kernel's struct sigaction: glibc's sigaction() refuses its reserved
+// signals (32, 33), which can still be ignored or caught.
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  unsigned long mask;
+};
 
 struct SignalResets {
   int signals[NSIG];
@@ -31,8 +43,9 @@ public:
   ~SignalSnapshot();
 };
 
-// The reading of the live snapshot, else nullptr (reset every signal). One
-// snapshot at a time, made and used on the thread that starts services.
+// The reading of the live snapshot, else nullptr (reset every signal): none
+// lives, or Lua has run since it was made. One snapshot at a time, made and
+// used on the thread that starts services.
 const SignalResets* snapshot_signal_resets();
 
 }  // namespace luvsup::process

@@ -119,7 +119,7 @@ TEST_CASE("a stuck target drops the oldest queued records and never makes the ca
 
 TEST_CASE("records logged under a hold are written in one batch when the hold ends") {
   auto target = std::make_shared<RecordingSink>();
-  auto sink = std::make_shared<BackgroundSink>(target, 1024);
+  auto sink = std::make_shared<BackgroundSink>(target, 1024, std::chrono::hours(1));
   spdlog::logger logger("test", sink);
   {
     BackgroundSink::Hold hold(sink);
@@ -135,7 +135,7 @@ TEST_CASE("records logged under a hold are written in one batch when the hold en
 
 TEST_CASE("a hold gives way to flush and to a queue a quarter full") {
   auto target = std::make_shared<RecordingSink>();
-  auto sink = std::make_shared<BackgroundSink>(target, 8);
+  auto sink = std::make_shared<BackgroundSink>(target, 8, std::chrono::hours(1));
   spdlog::logger logger("test", sink);
   BackgroundSink::Hold hold(sink);
   logger.info("line 1");
@@ -149,4 +149,17 @@ TEST_CASE("a hold gives way to flush and to a queue a quarter full") {
   }
   CHECK(target->lines() == numbered(1, 3));
   CHECK(sink->dropped() == 0);
+}
+
+TEST_CASE("a long hold lets its records out once the burst wait has passed") {
+  auto target = std::make_shared<RecordingSink>();
+  auto sink = std::make_shared<BackgroundSink>(target, 1024, std::chrono::milliseconds(20));
+  spdlog::logger logger("test", sink);
+  BackgroundSink::Hold hold(sink);
+  logger.info("line 1");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (target->lines().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK(target->lines() == numbered(1, 1));  // written while the hold still lives
 }

@@ -63,7 +63,15 @@ TEST_CASE("with color the fd sink wraps the level in its ANSI color, as spdlog's
 }
 
 TEST_CASE("a write error loses the batch and nothing else") {
-  spdlog::logger logger("test", std::make_shared<FdSink>(-1, false));
+  Pipe pipe;
+  const std::string filler(static_cast<size_t>(fcntl(pipe.write_end, F_GETPIPE_SZ)), 'x');
+  REQUIRE(write(pipe.write_end, filler.data(), filler.size()) == static_cast<ssize_t>(filler.size()));
+  spdlog::logger logger("test", std::make_shared<FdSink>(pipe.write_end, false));
+  logger.set_pattern("%v");
   logger.info("lost");
-  CHECK_NOTHROW(logger.flush());
+  CHECK_NOTHROW(logger.flush());  // EAGAIN: the pipe is full
+  CHECK(pipe.drain() == filler);
+  logger.info("kept");
+  logger.flush();
+  CHECK(pipe.drain() == "kept\n");
 }

@@ -1,3 +1,4 @@
+#include "lua/lua_state.hpp"
 #include "process/launch_spec.hpp"
 #include "process/launcher.hpp"
 #include "process/signal_resets.hpp"
@@ -5,6 +6,7 @@
 #include "test_process_support.hpp"
 
 #include <fcntl.h>
+#include <lauxlib.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -231,12 +233,7 @@ namespace {
 // start, as for a burst.
 std::string signal_status_of_child(bool snapshot) {
   signal(SIGUSR1, SIG_IGN);
-  struct {
-    void (*handler)(int);
-    unsigned long flags;
-    void (*restorer)();
-    unsigned long mask;
-  } ignore{SIG_IGN, 0, nullptr, 0}, saved{};
+  luvsup::process::KernelSigaction ignore{SIG_IGN, 0, nullptr, 0}, saved{};
   REQUIRE(syscall(SYS_rt_sigaction, 32, &ignore, &saved, sizeof ignore.mask) == 0);
   sigset_t set;
   sigemptyset(&set);
@@ -276,12 +273,7 @@ TEST_CASE("a signal snapshot lists exactly the signals that are not at their def
   CHECK(listed.count(SIGUSR1) == 1);
   CHECK(listed.count(SIGUSR2) == 1);
   for (int sig = 1; sig < NSIG; ++sig) {
-    struct {
-      void (*handler)(int);
-      unsigned long flags;
-      void (*restorer)();
-      unsigned long mask;
-    } now{};
+    luvsup::process::KernelSigaction now{};
     REQUIRE(syscall(SYS_rt_sigaction, sig, nullptr, &now, sizeof now.mask) == 0);
     if (sig == SIGUSR1 || sig == SIGUSR2 || sig == SIGKILL || sig == SIGSTOP) {
       continue;
@@ -290,6 +282,14 @@ TEST_CASE("a signal snapshot lists exactly the signals that are not at their def
     CHECK(listed.count(sig) == (now.handler != SIG_DFL ? 1u : 0u));
   }
   CHECK(luvsup::process::snapshot_signal_resets() == nullptr);  // none made here
+}
+
+TEST_CASE("a call into Lua ends a signal snapshot's use, as a hook may have loaded a C module that set a handler") {
+  luvsup::lua::LuaState lua;
+  luvsup::process::SignalSnapshot burst;
+  CHECK(luvsup::process::snapshot_signal_resets() != nullptr);
+  REQUIRE_FALSE(lua.run([](lua_State* L) { luaL_dostring(L, "local x = 1"); }).has_value());
+  CHECK(luvsup::process::snapshot_signal_resets() == nullptr);
 }
 
 TEST_CASE("launch errors read as what failed, the error text and its name") {
