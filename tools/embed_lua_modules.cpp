@@ -89,8 +89,10 @@ bool compile(lua_State* L, std::string_view root, const char* file, Compiled& ou
   lua_pop(L, 1);
   const std::string encoded = luvsup::lua::dump_string(chunk_name);
   if (out.bytecode.compare(k_chunk_name_offset, encoded.size(), encoded) != 0) {
-    std::fprintf(stderr, "embed_lua_modules: %s: the dump does not hold its chunk name at byte %zu "
-                         "(not Lua 5.4's dump format?)\n", file, k_chunk_name_offset);
+    std::fprintf(stderr,
+                 "embed_lua_modules: %s: the dump does not hold its chunk name at byte %zu "
+                 "(not Lua 5.4's dump format?)\n",
+                 file, k_chunk_name_offset);
     return false;
   }
   out.chunk_name_size = encoded.size();
@@ -100,7 +102,8 @@ bool compile(lua_State* L, std::string_view root, const char* file, Compiled& ou
 void write_bytes(FILE* f, std::string_view bytes) {
   for (size_t i = 0; i < bytes.size(); ++i) {
     std::fprintf(f, "%s\\x%02x%s", i % 32 == 0 ? "    \"" : "",
-                 static_cast<unsigned char>(bytes[i]), i % 32 == 31 || i + 1 == bytes.size() ? "\"\n" : "");
+                 static_cast<unsigned char>(bytes[i]),
+                 i % 32 == 31 || i + 1 == bytes.size() ? "\"\n" : "");
   }
 }
 

@@ -26,7 +26,8 @@ bool load_embedded(lua_State* L, const EmbeddedModule& module, const char* filen
     if (!source || core::content_hash(*source) != module.source_hash) {
       return false;
     }
-    const std::optional<std::string> bytecode = with_chunk_name(module, std::string("@") + filename);
+    const std::optional<std::string> bytecode =
+        with_chunk_name(module, std::string("@") + filename);
     if (!bytecode) {
       return false;
     }

@@ -68,7 +68,9 @@ std::string failing_calls() {
     "local backoff = require 'luvsup.backoff'\n"
     "local _, a = xpcall(util.edit_distance, debug.traceback, nil, 'x')\n"
     "local _, b = xpcall(backoff.exponential, debug.traceback, { factor = 0.5 })\n"
-    "local function upto_xpcall(s) return s:sub(1, (select(2, s:find(\"in function 'xpcall'\")))) end\n"
+    "local function upto_xpcall(s)\n"
+    "  return s:sub(1, (select(2, s:find(\"in function 'xpcall'\"))))\n"
+    "end\n"
     "return upto_xpcall(a) .. '\\n--\\n' .. upto_xpcall(b)";
 }
 
@@ -84,8 +86,8 @@ TEST_CASE("every module of the library is compiled into the binary") {
   }
   CHECK(files.size() == luvsup::lua::embedded_modules().size());
   for (const std::string& name : files) {
-    CHECK_MESSAGE(luvsup::lua::find_embedded_module(luvsup::lua::embedded_modules(), name) != nullptr,
-                  name);
+    const auto& modules = luvsup::lua::embedded_modules();
+    CHECK_MESSAGE(luvsup::lua::find_embedded_module(modules, name) != nullptr, name);
   }
 }
 
@@ -123,7 +125,8 @@ TEST_CASE("a stack loaded from an edited data directory uses the edited module")
   text.replace(text.find(old_message), old_message.size(), "option 'factor' must be 1 or more");
   dir.write("lua/luvsup/backoff.lua", text);
   const std::string stack = "local backoff = require 'luvsup.backoff'\n"
-                            "service 'a' { cmd = 'x', restart = backoff.exponential { factor = 0.5 } }\n";
+                            "service 'a' { cmd = 'x',\n"
+                            "  restart = backoff.exponential { factor = 0.5 } }\n";
   CHECK(luvsup::test::load_error(stack).find(old_message) != std::string::npos);
   ::setenv("LUVSUP_DATA_DIR", dir.path().c_str(), 1);
   const std::string edited = luvsup::test::load_error(stack);
