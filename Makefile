@@ -49,11 +49,13 @@ override STATIC := 0
 endif
 ifeq ($(STATIC),1)
 PKG_CFLAGS = $(shell pkg-config --cflags lua5.4 libuv 2>/dev/null) -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL
+LUA_LIBS   = -l:liblua5.4.a -lm -ldl
 PKG_LIBS   = -l:liblua5.4.a $(shell pkg-config --static --libs libuv-static 2>/dev/null)
 LDFLAGS   += -static-libstdc++ -static-libgcc \
              -Wl,--export-dynamic-symbol='lua_*' -Wl,--export-dynamic-symbol='luaL_*'
 else
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LUA_LIBS   = $(shell pkg-config --libs lua5.4 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 endif
 
@@ -90,7 +92,13 @@ LDLIBS   += $(PKG_LIBS)
 # libraries carry them.
 LIB_SRCS  := $(filter-out src/main.cpp $(if $(filter 1,$(STATIC)),,src/app/logging_library.cpp),\
                $(shell find src -name '*.cpp' | sort))
-LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
+# luvsup's own Lua modules, compiled at build time by a host tool linked with
+# the same Lua and embedded in the binary (src/lua/embedded_module.hpp), so
+# that a Lua state does not parse them at every start and reload.
+EMBEDDED_LUA := $(filter-out lua/luvsup/_%,$(sort $(wildcard lua/luvsup/*.lua)))
+EMBED_TOOL   := $(BUILD)/tools/embed_lua_modules
+EMBED_TABLE  := $(BUILD)/gen/embedded_module_table.cpp
+LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/embedded_module_table.o
 UNIT_SRCS := $(shell find tests/unit -name '*.cpp' 2>/dev/null | sort)
 UNIT_OBJS := $(UNIT_SRCS:%.cpp=$(BUILD)/obj/%.o)
 TEST_HELPER_SRCS := $(shell find tests/helpers -name '*.c' 2>/dev/null | sort)
@@ -164,6 +172,22 @@ FORCE:
 # Order-only on deps: with -j, nothing compiles before missing packages are
 # installed (the pkg-config flags are expanded only when a recipe runs).
 $(BUILD)/obj/%.o: %.cpp $(BUILD)/cflags | deps
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+# The tool needs only Lua; it is rebuilt when the link flags (STATIC) change.
+$(EMBED_TOOL): tools/embed_lua_modules.cpp src/core/content_hash.hpp src/lua/embedded_module.hpp \
+               $(BUILD)/ldflags | deps
+	@mkdir -p $(@D)
+	$(CXX) -std=c++20 -O2 $(filter -W% -pedantic,$(CXXFLAGS)) $(CPPFLAGS) -o $@ $< $(LUA_LIBS)
+
+# The directory is a prerequisite so that adding or removing a module
+# regenerates the table.
+$(EMBED_TABLE): $(EMBED_TOOL) $(EMBEDDED_LUA) lua/luvsup
+	@mkdir -p $(@D)
+	$(EMBED_TOOL) $@ lua $(EMBEDDED_LUA)
+
+$(BUILD)/obj/gen/embedded_module_table.o: $(EMBED_TABLE) $(BUILD)/cflags | deps
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 

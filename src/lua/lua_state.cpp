@@ -1,5 +1,6 @@
 #include "lua/lua_state.hpp"
 
+#include "lua/module_searcher.hpp"
 #include "os/signal_epoch.hpp"
 
 extern "C" {
@@ -69,9 +70,11 @@ int blocked_exit(lua_State* L) {
                        "error() instead, or run `luvsup stop`");
 }
 
-// Opens the standard libraries and replaces the blocking functions.
+// Opens the standard libraries, replaces the blocking functions and makes
+// require load luvsup's modules from their precompiled bytecode.
 void open_libraries(lua_State* L) {
   luaL_openlibs(L);
+  install_module_searcher(L);
   lua_getglobal(L, "os");  // stack: os
   lua_pushcfunction(L, blocked_execute);
   lua_setfield(L, -2, "execute");
