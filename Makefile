@@ -175,11 +175,13 @@ $(BUILD)/obj/%.o: %.cpp $(BUILD)/cflags | deps
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
-# The tool needs only Lua; it is rebuilt when the link flags (STATIC) change.
+# The tool needs only Lua, the one the binary links (same -L directories); it
+# is rebuilt when the compile or link flags (STATIC, include paths) change.
 $(EMBED_TOOL): tools/embed_lua_modules.cpp src/core/content_hash.hpp src/lua/embedded_module.hpp \
-               $(BUILD)/ldflags | deps
+               $(BUILD)/cflags $(BUILD)/ldflags | deps
 	@mkdir -p $(@D)
-	$(CXX) -std=c++20 -O2 $(filter -W% -pedantic,$(CXXFLAGS)) $(CPPFLAGS) -o $@ $< $(LUA_LIBS)
+	$(CXX) -std=c++20 -O2 $(filter -W% -pedantic,$(CXXFLAGS)) $(CPPFLAGS) -o $@ $< \
+	  $(filter -L%,$(LDFLAGS)) $(LUA_LIBS)
 
 # The directory is a prerequisite so that adding or removing a module
 # regenerates the table.

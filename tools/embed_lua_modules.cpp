@@ -87,6 +87,14 @@ bool compile(lua_State* L, std::string_view root, const char* file, Compiled& ou
   out.source_hash = luvsup::core::content_hash(source);
   lua_dump(L, append_dump, &out.bytecode, 0);
   lua_pop(L, 1);
+  // The hash and the dump must come from the same bytes: a file saved
+  // between the two reads would pair one's hash with the other's code.
+  std::string again;
+  if (!read_file(file, again) || again != source) {
+    std::fprintf(stderr, "embed_lua_modules: %s changed while it was compiled; run make again\n",
+                 file);
+    return false;
+  }
   const std::string encoded = luvsup::lua::dump_string(chunk_name);
   if (out.bytecode.compare(k_chunk_name_offset, encoded.size(), encoded) != 0) {
     std::fprintf(stderr,

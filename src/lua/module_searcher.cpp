@@ -92,7 +92,9 @@ int load_module_file(lua_State* L, const char* name, const char* filename,
     count_from_bytecode(L);
     return LUA_OK;
   }
-  return luaL_loadfilex(L, filename, nullptr);
+  // Text only: a file that holds bytecode could corrupt luvsup's memory
+  // (Lua does not check a binary chunk), and every module is source.
+  return luaL_loadfilex(L, filename, "t");
 }
 
 int modules_from_bytecode(lua_State* L) {

@@ -25,7 +25,8 @@ namespace luvsup::lua {
 void install_module_searcher(lua_State* L);
 
 // Pushes the chunk of module `name` from `filename`, as
-// luaL_loadfilex(L, filename, nullptr) does: when `modules` holds an entry
+// luaL_loadfilex(L, filename, "t") does (a file holding bytecode is refused:
+// Lua does not check binary chunks): when `modules` holds an entry
 // for `name` whose source hash is that of the file's bytes, its bytecode
 // named "@<filename>" (the name the text would get), else (also when the
 // bytecode does not load, e.g. under another Lua release) the file's text.

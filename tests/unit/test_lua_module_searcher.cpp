@@ -95,7 +95,7 @@ TEST_CASE("the library's unchanged modules load from their embedded bytecode") {
   LuaState state;
   std::string code = "local n = 0\n";
   for (const EmbeddedModule& module : luvsup::lua::embedded_modules()) {
-    code += "n = n + (type(require '" + std::string(module.name) + "') ~= nil and 1 or 0)\n";
+    code += "n = n + (require '" + std::string(module.name) + "' ~= nil and 1 or 0)\n";
   }
   CHECK(eval_in(state, library_dir(), code + "return n") ==
         std::to_string(luvsup::lua::embedded_modules().size()));
@@ -186,4 +186,51 @@ TEST_CASE("require still lists the files it tried for a missing module") {
   const std::string error = eval_in(state, "/nonexistent", "return require 'luvsup.nothing'");
   CHECK(error.find("module 'luvsup.nothing' not found:") != std::string::npos);
   CHECK(error.find("no file '/nonexistent/luvsup/nothing.lua'") != std::string::npos);
+}
+
+TEST_CASE("a module file that holds bytecode is refused, not run") {
+  TempDir dir;
+  dir.write("lua/luvsup/x.lua", "");
+  LuaState maker;
+  eval(maker, "local f = assert(io.open('" + dir.path() + "/lua/luvsup/x.lua', 'wb'))\n"
+              "f:write(string.dump(function() return 1 end)) f:close() return ''");
+  REQUIRE(luvsup::os::read_file(dir.path() + "/lua/luvsup/x.lua")->starts_with("\x1bLua"));
+  LuaState state;
+  const std::string error =
+      eval_in(state, dir.path() + "/lua", "return select(2, pcall(require, 'luvsup.x'))");
+  CHECK(error.find("error loading module 'luvsup.x' from file '" + dir.path() +
+                   "/lua/luvsup/x.lua':") != std::string::npos);
+  CHECK(error.find("attempt to load a binary chunk (mode is 't')") != std::string::npos);
+}
+
+TEST_CASE("a module under a long path gets its whole path as chunk name from the bytecode") {
+  TempDir dir;
+  std::string deep = dir.path();
+  while (deep.size() < 200) {
+    deep += "/a-directory-name-of-some-length";
+  }
+  fs::create_directories(deep + "/luvsup");
+  fs::copy_file(library_dir() + "/luvsup/util.lua", deep + "/luvsup/util.lua");
+  LuaState state;
+  CHECK(eval_in(state, deep, "return debug.getinfo(require('luvsup.util').stem, 'S').source") ==
+        "@" + deep + "/luvsup/util.lua");
+  CHECK(luvsup::lua::modules_from_bytecode(state.get()) == 1);
+}
+
+TEST_CASE("a chunk name's length is encoded as Lua 5.4 dumps sizes") {
+  using luvsup::lua::dump_string;
+  CHECK(dump_string("").substr(0, 1) == std::string("\x81"));
+  CHECK(dump_string(std::string(126, 'x')).substr(0, 1) == std::string("\xff"));
+  CHECK(dump_string(std::string(127, 'x')).substr(0, 2) == std::string("\x01\x80"));
+  CHECK(dump_string(std::string(16382, 'x')).substr(0, 2) == std::string("\x7f\xff"));
+  CHECK(dump_string(std::string(16383, 'x')).substr(0, 3) == std::string("\x01\x00\x80", 3));
+  CHECK(dump_string(std::string(127, 'x')).size() == 2 + 127);
+}
+
+TEST_CASE("a package.path that is not a string is reported as Lua reports it") {
+  const std::string code = "package.path = {}\nreturn select(2, pcall(require, 'luvsup.util'))";
+  LuaState state;
+  const std::string error = eval(state, code);
+  CHECK(error == plain_lua_error(code));
+  CHECK(error.find("'package.path' must be a string") != std::string::npos);
 }
