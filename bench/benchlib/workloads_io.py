@@ -188,6 +188,27 @@ def settle_writeback(limit_kib=16 * 1024, timeout=60):
     procfs.wait_until(lambda: dirty_kib() < limit_kib, timeout, 0.1)
 
 
+def cpu_times():
+    """(busy, total) jiffies of all CPUs from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    total = sum(v[:8])
+    return total - v[3] - v[4], total
+
+
+def settle_cpu(window=0.2, busy_limit=0.1, timeout=5.0):
+    """Waits until the machine was nearly idle for `window` seconds: the kernel
+    tears the previous run's cgroups and processes down in the background
+    (RCU callbacks, workqueues), which would slow whatever starts next."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        b0, t0 = cpu_times()
+        time.sleep(window)
+        b1, t1 = cpu_times()
+        if t1 > t0 and (b1 - b0) / (t1 - t0) <= busy_limit:
+            return
+
+
 def own_cgroup_dir():
     """The cgroup2 directory this process is in, if it can make cgroups there,
     else None and why."""
@@ -234,18 +255,23 @@ def remove_cgroups(top, timeout=10):
 def spawn_reference(ctx, n, stamp, sf, cgroups=None):
     """Seconds from launching the spawner until its n children have stamped."""
     env = dict(os.environ, STAMP_FILE=sf, BENCH_TAG=ctx.tag)
+    settle_cpu()
     args = [ctx.bins["spawner"]] + (["--cgroups", cgroups] if cgroups else []) + [str(n), stamp]
     t0 = time.monotonic_ns()
     subprocess.run(args, env=env, check=True)
     procfs.wait_until(lambda: len(read_stamps(sf)) >= n, 60, 0.005)
-    seconds = (max(s[0] for s in read_stamps(sf)) - t0) / 1e9
+    stamps = read_stamps(sf)
+    seconds = (max(s[0] for s in stamps) - t0) / 1e9
     procfs.kill_tagged(ctx.tag)
+    # The spawner has exited, so init reaps its children, here about a second
+    # later: 200 zombies reaped in the middle of the next run would slow it.
+    procfs.wait_until(lambda: not any(os.path.exists(f"/proc/{pid}") for _, pid in stamps), 30, 0.02)
     return seconds
 
 
 def cold_start(ctx):
     n = 50 if ctx.quick else 200
-    rounds = 1 if ctx.quick else 3
+    rounds = 1 if ctx.quick else 5
     stamp = ctx.bins["stamp"]
     cgroup_base, no_cgroups = own_cgroup_dir()
     t = Table("6. Cold start",
@@ -256,8 +282,10 @@ def cold_start(ctx):
               f"helper doing only the kernel's part of what luvsup does per start (a session, "
               f"a fresh cgroup entered with clone3, /dev/null and an output pipe), no "
               f"supervisor logic. After the page cache's writeback has settled, {rounds} "
-              f"round(s) of the floor, the reference and every supervisor in turn; each figure "
-              f"is the median of its rounds (all rounds listed).",
+              f"round(s) of the floor, the reference and every supervisor in turn, each run "
+              f"started once the CPUs have been idle for 0.2 s (the kernel tears down the "
+              f"previous run's processes and cgroups in the background); each figure is the "
+              f"median of its rounds (all rounds listed).",
               ["supervisor", "seconds (median)", "vs floor", "rounds (s)"])
     settle_writeback()
     runs = {cls.name: [] for cls in ctx.peers}
@@ -282,6 +310,7 @@ def cold_start(ctx):
             log(f"cold start: {cls.name}, {n} services, round {r + 1}")
             sf = str(ctx.fresh_dir(f"cold-{cls.name}-{r}-stamps") / "stamps")
             svcs = [Svc(f"s{i}", [stamp]) for i in range(n)]
+            settle_cpu()
             t0 = time.monotonic_ns()
             with running(ctx, cls, "cold", svcs, "default", {"STAMP_FILE": sf}):
                 done = procfs.wait_until(lambda: len(read_stamps(sf)) >= n, 240, 0.01)
