@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/service_spec.hpp"
+#include "os/file_text.hpp"
 #include "process/launch_spec.hpp"
 #include "process/launcher.hpp"
 
@@ -71,9 +72,9 @@ inline std::optional<int> wait_exit(pid_t pid, double seconds = 5.0) {
   return done ? std::optional<int>(status) : std::nullopt;
 }
 
+// A process that exits while its stat is read (ESRCH) counts as gone.
 inline bool alive(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const std::string text = os::read_file("/proc/" + std::to_string(pid) + "/stat").value_or("");
   auto close = text.rfind(')');
   return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
 }
