@@ -70,13 +70,19 @@ void PidRecords::set(PidRecord record) {
 }
 
 void PidRecords::erase(const std::string& service) {
-  if (m_index.erase(service) == 0) {
+  auto it = m_index.find(service);
+  if (it == m_index.end()) {
     return;
   }
-  std::erase_if(m_records, [&](const PidRecord& r) { return r.service == service; });
-  for (size_t i = 0; i < m_records.size(); ++i) {
-    m_index[m_records[i].service] = i;
+  // The last record takes the erased one's place: every exit at a shutdown
+  // of many services stays O(1). The file's order carries no meaning.
+  const size_t place = it->second;
+  m_index.erase(it);
+  if (place + 1 != m_records.size()) {
+    m_records[place] = std::move(m_records.back());
+    m_index[m_records[place].service] = place;
   }
+  m_records.pop_back();
 }
 
 void PidRecords::complete_start_times(uint64_t (*start_time_of)(pid_t)) {

@@ -35,7 +35,7 @@ TEST_CASE("pid records survive a save and load round trip") {
   CHECK(PidRecords(state).load() == std::vector<PidRecord>{{"db worker", 200, 150, 67890}});
 }
 
-TEST_CASE("a service's pid record is replaced in place, also after another was erased before it") {
+TEST_CASE("a service's pid record is replaced in place, also after another was erased before it (the last taking its place)") {
   TempDir dir;
   PidRecords records(dir / "state");
   records.set({"a", 1, 1, 10});
@@ -45,7 +45,10 @@ TEST_CASE("a service's pid record is replaced in place, also after another was e
   records.set({"c", 4, 4, 40});
   records.set({"a", 5, 5, 50});
   CHECK(records.records() ==
-        std::vector<PidRecord>{{"b", 2, 2, 20}, {"c", 4, 4, 40}, {"a", 5, 5, 50}});
+        std::vector<PidRecord>{{"c", 4, 4, 40}, {"b", 2, 2, 20}, {"a", 5, 5, 50}});
+  records.erase("a");  // the last one
+  records.erase("missing");
+  CHECK(records.records() == std::vector<PidRecord>{{"c", 4, 4, 40}, {"b", 2, 2, 20}});
 }
 
 TEST_CASE("a pid record without a start time gets the one /proc gives, and keeps one it has") {
