@@ -70,6 +70,15 @@ std::vector<std::string> numbered(int from, int to) {
   return out;
 }
 
+// The target's lines once it has `n` of them, or after 10 s what it has.
+std::vector<std::string> wait_for_lines(RecordingSink& target, size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (target.lines().size() < n && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return target.lines();
+}
+
 }  // namespace
 
 TEST_CASE("records reach the target in order and flush waits until they are written") {
@@ -143,11 +152,7 @@ TEST_CASE("a hold gives way to flush and to a queue a quarter full") {
   CHECK(target->lines() == numbered(1, 1));
   logger.info("line 2");
   logger.info("line 3");  // 2 of 8 queued: the writer is due without a flush
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (target->lines().size() < 3 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  CHECK(target->lines() == numbered(1, 3));
+  CHECK(wait_for_lines(*target, 3) == numbered(1, 3));
   CHECK(sink->dropped() == 0);
 }
 
@@ -157,9 +162,5 @@ TEST_CASE("a long hold lets its records out once the burst wait has passed") {
   spdlog::logger logger("test", sink);
   BackgroundSink::Hold hold(sink);
   logger.info("line 1");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (target->lines().empty() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  CHECK(target->lines() == numbered(1, 1));  // written while the hold still lives
+  CHECK(wait_for_lines(*target, 1) == numbered(1, 1));  // written while the hold still lives
 }
