@@ -33,12 +33,15 @@ void append(spdlog::memory_buf_t& out, std::string_view text) {
 }  // namespace
 
 void FdSink::sink_it_(const spdlog::details::log_msg& msg) {
+  const std::string_view color = m_color ? level_color(msg.level) : std::string_view{};
+  if (color.empty()) {
+    formatter_->format(msg, m_pending);  // straight into the batch
+    return;
+  }
   spdlog::memory_buf_t line;
   formatter_->format(msg, line);
   const std::string_view text(line.data(), line.size());
-  const std::string_view color = m_color ? level_color(msg.level) : std::string_view{};
-  if (color.empty() || msg.color_range_end <= msg.color_range_start ||
-      msg.color_range_end > text.size()) {
+  if (msg.color_range_end <= msg.color_range_start || msg.color_range_end > text.size()) {
     append(m_pending, text);
     return;
   }
