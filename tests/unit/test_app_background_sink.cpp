@@ -79,6 +79,17 @@ std::vector<std::string> wait_for_lines(RecordingSink& target, size_t n) {
   return target.lines();
 }
 
+// A sink of `capacity` records in front of a RecordingSink, held from the start.
+struct HeldSink {
+  HeldSink(size_t capacity, std::chrono::milliseconds burst_wait)
+      : sink(std::make_shared<BackgroundSink>(target, capacity, burst_wait)), logger("test", sink),
+        hold(sink) {}
+  std::shared_ptr<RecordingSink> target = std::make_shared<RecordingSink>();
+  std::shared_ptr<BackgroundSink> sink;
+  spdlog::logger logger;
+  BackgroundSink::Hold hold;
+};
+
 }  // namespace
 
 TEST_CASE("records reach the target in order and flush waits until they are written") {
@@ -143,24 +154,18 @@ TEST_CASE("records logged under a hold are written in one batch when the hold en
 }
 
 TEST_CASE("a hold gives way to flush and to a queue a quarter full") {
-  auto target = std::make_shared<RecordingSink>();
-  auto sink = std::make_shared<BackgroundSink>(target, 8, std::chrono::hours(1));
-  spdlog::logger logger("test", sink);
-  BackgroundSink::Hold hold(sink);
-  logger.info("line 1");
-  sink->flush();  // would wait forever if the hold kept the writer away
-  CHECK(target->lines() == numbered(1, 1));
-  logger.info("line 2");
-  logger.info("line 3");  // 2 of 8 queued: the writer is due without a flush
-  CHECK(wait_for_lines(*target, 3) == numbered(1, 3));
-  CHECK(sink->dropped() == 0);
+  HeldSink held(8, std::chrono::hours(1));
+  held.logger.info("line 1");
+  held.sink->flush();  // would wait forever if the hold kept the writer away
+  CHECK(held.target->lines() == numbered(1, 1));
+  held.logger.info("line 2");
+  held.logger.info("line 3");  // 2 of 8 queued: the writer is due without a flush
+  CHECK(wait_for_lines(*held.target, 3) == numbered(1, 3));
+  CHECK(held.sink->dropped() == 0);
 }
 
 TEST_CASE("a long hold lets its records out once the burst wait has passed") {
-  auto target = std::make_shared<RecordingSink>();
-  auto sink = std::make_shared<BackgroundSink>(target, 1024, std::chrono::milliseconds(20));
-  spdlog::logger logger("test", sink);
-  BackgroundSink::Hold hold(sink);
-  logger.info("line 1");
-  CHECK(wait_for_lines(*target, 1) == numbered(1, 1));  // written while the hold still lives
+  HeldSink held(1024, std::chrono::milliseconds(20));
+  held.logger.info("line 1");
+  CHECK(wait_for_lines(*held.target, 1) == numbered(1, 1));  // written while the hold still lives
 }
