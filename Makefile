@@ -27,7 +27,7 @@ PKGS      := lua5.4 libuv spdlog fmt
 # directories, so system instances the packages may start do not matter, and
 # a server that cannot be installed skips its tests instead of failing.
 BUILD_DEBS := pkg-config g++ make liblua5.4-dev libuv1-dev libspdlog-dev libfmt-dev doctest-dev \
-              nlohmann-json3-dev libcurl4-openssl-dev
+              nlohmann-json3-dev libcurl4-openssl-dev libhttp-parser-dev
 TEST_DEBS  := python3 mandoc procps
 TEST_SERVER_DEBS := redis-server nginx postgresql uvicorn gunicorn sqlite3
 
@@ -50,13 +50,13 @@ endif
 ifeq ($(STATIC),1)
 PKG_CFLAGS = $(shell pkg-config --cflags lua5.4 libuv 2>/dev/null) -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL
 LUA_LIBS   = -l:liblua5.4.a -lm -ldl
-PKG_LIBS   = -l:liblua5.4.a $(shell pkg-config --static --libs libuv-static 2>/dev/null)
+PKG_LIBS   = -l:liblua5.4.a -l:libhttp_parser.a $(shell pkg-config --static --libs libuv-static 2>/dev/null)
 LDFLAGS   += -static-libstdc++ -static-libgcc \
              -Wl,--export-dynamic-symbol='lua_*' -Wl,--export-dynamic-symbol='luaL_*'
 else
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LUA_LIBS   = $(shell pkg-config --libs lua5.4 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 endif
 
 CXXFLAGS ?= -O2 -g
@@ -112,6 +112,7 @@ all: deps $(BUILD)/luvsup
 deps:
 	@if ! pkg-config --exists $(PKGS) 2>/dev/null || [ ! -f /usr/include/doctest/doctest.h ] \
 	    || [ ! -f /usr/include/nlohmann/json.hpp ] || ! pkg-config --exists libcurl 2>/dev/null \
+	    || [ ! -f /usr/include/http_parser.h ] \
 	    || ! command -v $(CXX) >/dev/null; then \
 	  echo "luvsup: installing build dependencies: $(BUILD_DEBS)"; \
 	  $(SUDO) apt-get update -qq && \

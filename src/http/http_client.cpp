@@ -1,11 +1,13 @@
 #include "http/http_client.hpp"
 
+#include "http/direct_exchange.hpp"
 #include "http/http_transfer.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace luvsup::http {
 
@@ -19,8 +21,8 @@ constexpr size_t k_spare_easy_handles = 8;
 // A request and the handle its caller holds: destroying it cancels.
 class HttpClient::Request final : public health::PendingProbe {
 public:
-  Request(HttpClient& client, health::ProbeDone done, const health::HttpRequestSpec& spec)
-      : m_client(&client), m_done(std::move(done)), m_transfer(spec) {}
+  Request(HttpClient& client, health::ProbeDone done)
+      : m_client(&client), m_done(std::move(done)), m_started_ns(uv_hrtime()) {}
   ~Request() override {
     if (m_client != nullptr) {
       m_client->cancel(*this);
@@ -29,7 +31,10 @@ public:
 
   HttpClient* m_client; // null once delivered, cancelled or the client is gone
   health::ProbeDone m_done;
-  HttpTransfer m_transfer;
+  uint64_t m_started_ns;
+  health::ProbeResult m_result;             // filled when the request completes
+  std::optional<HttpTransfer> m_transfer;   // a request sent by libcurl
+  std::unique_ptr<DirectExchange> m_exchange; // a request sent by the direct engine
   CURL* m_easy = nullptr;    // set while the transfer is in the multi handle
   bool m_completed = false;  // in m_completed, waiting for deliver()
   uint64_t m_sequence = 0;   // completion order, for deliver()
@@ -37,8 +42,8 @@ public:
   Request* m_next = nullptr;
 };
 
-HttpClient::HttpClient(uv_loop_t* loop, std::string soname)
-    : m_loop(loop), m_soname(std::move(soname)) {
+HttpClient::HttpClient(uv_loop_t* loop, std::string soname, Engines engines)
+    : m_loop(loop), m_soname(std::move(soname)), m_engines(engines) {
   uv_idle_init(loop, m_deliver_soon.get());
   m_deliver_soon.mark_initialised();
   m_deliver_soon->data = this;
@@ -55,9 +60,11 @@ HttpClient::~HttpClient() {
       m_curl->easy_cleanup(request.m_easy);
       request.m_easy = nullptr;
     }
+    request.m_exchange.reset();
     unlink(request);
   }
   m_completed.clear();
+  m_direct_engine.reset();
   for (CURL* easy : m_spare_easy) {
     m_curl->easy_cleanup(easy);
   }
@@ -66,12 +73,31 @@ HttpClient::~HttpClient() {
 
 std::unique_ptr<health::PendingProbe> HttpClient::request(const health::HttpRequestSpec& spec,
                                                           health::ProbeDone done) {
-  auto request = std::make_unique<Request>(*this, std::move(done), spec);
+  auto request = std::make_unique<Request>(*this, std::move(done));
   link(*request);
   std::string error = HttpTransfer::invalid_reason(spec);
   if (!error.empty()) {
     complete_now(*request, std::move(error));
     return request;
+  }
+  if (m_engines == Engines::direct_and_curl) {
+    if (auto target = direct_target(spec.url)) {
+      Request* sent = request.get();
+      if (m_direct_engine == nullptr) {
+        m_direct_engine = std::make_unique<DirectEngine>(m_loop);
+      }
+      if (!m_direct_engine->valid()) {
+        complete_now(*request, "cannot create an epoll set for HTTP requests");
+        return request;
+      }
+      sent->m_exchange = std::make_unique<DirectExchange>(
+          *m_direct_engine, std::move(*target), spec, [this, sent](health::ProbeResult result) {
+            sent->m_result = std::move(result);
+            push_completed(*sent);
+            deliver_soon();
+          });
+      return request;
+    }
   }
   if (!load()) {
     complete_now(*request, m_load_error);
@@ -82,7 +108,8 @@ std::unique_ptr<health::PendingProbe> HttpClient::request(const health::HttpRequ
     complete_now(*request, "curl_easy_init failed");
     return request;
   }
-  error = request->m_transfer.configure(*m_curl, easy, spec);
+  request->m_transfer.emplace(spec);
+  error = request->m_transfer->configure(*m_curl, easy, spec);
   m_multi->watch_socket_closes(easy);
   m_curl->easy_setopt(easy, CURLOPT_PRIVATE, static_cast<void*>(request.get()));
   if (error.empty()) {
@@ -166,8 +193,13 @@ void HttpClient::push_completed(Request& request) {
 }
 
 void HttpClient::complete_now(Request& request, std::string error) {
-  request.m_transfer.fail(std::move(error));
+  request.m_result.error = std::move(error);
+  request.m_result.latency = static_cast<double>(uv_hrtime() - request.m_started_ns) / 1e9;
   push_completed(request);
+  deliver_soon();
+}
+
+void HttpClient::deliver_soon() {
   uv_idle_start(m_deliver_soon.get(), [](uv_idle_t* idle) {
     if (auto* self = static_cast<HttpClient*>(idle->data)) {
       self->deliver();
@@ -181,6 +213,7 @@ void HttpClient::cancel(Request& request) {
     recycle(request.m_easy);
     request.m_easy = nullptr;
   }
+  request.m_exchange.reset();
   if (request.m_completed) {
     m_completed.erase(std::find(m_completed.begin(), m_completed.end(), &request));
   }
@@ -191,7 +224,8 @@ void HttpClient::on_transfer_done(CURL* easy, CURLcode code) {
   char* owner = nullptr;
   m_curl->easy_getinfo(easy, CURLINFO_PRIVATE, &owner);
   auto* request = reinterpret_cast<Request*>(owner);
-  request->m_transfer.finish(*m_curl, easy, code);
+  request->m_transfer->finish(*m_curl, easy, code);
+  request->m_result = std::move(request->m_transfer->result());
   m_multi->remove(easy);
   recycle(easy);
   request->m_easy = nullptr;
@@ -212,10 +246,11 @@ void HttpClient::deliver() {
     Request& request = *m_completed.front();
     m_completed.pop_front();
     request.m_completed = false;
+    request.m_exchange.reset(); // finished: its socket is closed, its timers go now
     unlink(request);
     // Moved out first: `done` may destroy the request (and the client).
     health::ProbeDone done = std::move(request.m_done);
-    health::ProbeResult result = std::move(request.m_transfer.result());
+    health::ProbeResult result = std::move(request.m_result);
     try {
       done(std::move(result));
     } catch (const std::exception& e) {

@@ -1,10 +1,14 @@
-// The HTTP engine: HTTP(S) requests on a libuv loop, through libcurl's
-// multi-socket interface (see curl_multi.hpp for how the loop drives curl).
+// The HTTP engine: HTTP(S) requests on a libuv loop. Plain http:// to an IP
+// address or localhost, what local health probes ask for, is sent by the
+// direct engine (direct_request.hpp): a connection of its own per request,
+// no libcurl. Everything else goes through libcurl's multi-socket interface
+// (see curl_multi.hpp for how the loop drives curl).
 //
 // One HttpClient serves every HTTP probe of a loop. libcurl is loaded on the
-// first request (curl_library.hpp), so a stack without HTTP probes never maps
-// it. Connections are reused through the multi handle's connection cache and
-// easy handles are recycled, so a request costs few allocations.
+// first request that needs it (curl_library.hpp), so a stack whose probes
+// are all direct never maps it. Its connections are reused through the multi
+// handle's connection cache and easy handles are recycled, so a request
+// costs few allocations.
 //
 // A request's `done` runs exactly once, from a libuv callback: never inline in
 // request(), never from inside a curl callback. Destroying the handle request()
@@ -17,7 +21,8 @@
 // seconds; error a short message when no response arrived ("connection
 // refused", "the server closed the connection without answering", "timed
 // out after 1s", "TLS: certificate verify failed (...)",
-// "could not resolve host", or curl's own text); timed_out when the request
+// "could not resolve host", "invalid HTTP response: ...", or curl's own
+// text); timed_out when the request
 // ran past spec.timeout (a timeout of 0 or less means none). Redirects are reported, not followed.
 // Proxies named in the environment are ignored.
 #pragma once
@@ -25,6 +30,7 @@
 #include "health/probe.hpp"
 #include "http/curl_library.hpp"
 #include "http/curl_multi.hpp"
+#include "http/direct_engine.hpp"
 #include "uv/handle.hpp"
 
 #include <cstdint>
@@ -37,9 +43,15 @@ namespace luvsup::http {
 
 class HttpClient final : private CurlMulti::Listener {
 public:
+  enum class Engines {
+    direct_and_curl, // direct where it can, libcurl for the rest
+    curl_only,       // every request through libcurl: tests compare the engines
+  };
+
   // `soname` is the libcurl to load; tests name a missing one to see the error
   // every request then reports ("<soname> not found: install libcurl4").
-  explicit HttpClient(uv_loop_t* loop, std::string soname = k_libcurl_soname);
+  explicit HttpClient(uv_loop_t* loop, std::string soname = k_libcurl_soname,
+                      Engines engines = Engines::direct_and_curl);
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
   // Cancels every request in flight (no `done` is called) and closes the
@@ -47,8 +59,8 @@ public:
   ~HttpClient();
 
   // Starts a request; see the file comment for how `done` is called. When
-  // libcurl cannot be loaded (tried once per client) or `spec` is invalid,
-  // the request completes with the reason in `error`.
+  // `spec` is invalid, or it needs libcurl and libcurl cannot be loaded
+  // (tried once per client), the request completes with the reason in `error`.
   std::unique_ptr<health::PendingProbe> request(const health::HttpRequestSpec& spec,
                                                 health::ProbeDone done);
 
@@ -65,6 +77,7 @@ private:
   void unlink(Request& request);
   void push_completed(Request& request);
   void complete_now(Request& request, std::string error);
+  void deliver_soon();
   void cancel(Request& request);
   // Calls `done` for the requests completed before it started, in order.
   void deliver();
@@ -74,9 +87,11 @@ private:
 
   uv_loop_t* m_loop;
   std::string m_soname;
+  Engines m_engines;
   const CurlLibrary* m_curl = nullptr;
   std::string m_load_error;
   std::unique_ptr<CurlMulti> m_multi;
+  std::unique_ptr<DirectEngine> m_direct_engine; // made by the first direct request
   std::vector<CURL*> m_spare_easy;
   Request* m_requests = nullptr; // every request not yet delivered or cancelled
   std::deque<Request*> m_completed;

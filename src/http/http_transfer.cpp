@@ -69,10 +69,6 @@ std::string tls_detail(std::string text) {
   return text;
 }
 
-// What a request reports when the server closed or reset the connection
-// before any response.
-constexpr const char* k_closed_without_answer = "the server closed the connection without answering";
-
 } // namespace
 
 HttpTransfer::HttpTransfer(const health::HttpRequestSpec& spec)
@@ -237,11 +233,6 @@ void HttpTransfer::finish(const CurlLibrary& curl, CURL* easy, CURLcode code) {
   m_result.error = describe_failure(curl, easy, code);
 }
 
-void HttpTransfer::fail(std::string error) {
-  stop_clock();
-  m_result.error = std::move(error);
-}
-
 void HttpTransfer::stop_clock() {
   m_result.latency = static_cast<double>(uv_hrtime() - m_started_ns) / 1e9;
 }
@@ -251,7 +242,7 @@ std::string HttpTransfer::describe_failure(const CurlLibrary& curl, CURL* easy,
   std::string text = m_error[0] != '\0' ? std::string(m_error) : curl.easy_strerror(code);
   switch (code) {
   case CURLE_OPERATION_TIMEDOUT:
-    return fmt::format("timed out after {}s", m_timeout);
+    return timed_out_text(m_timeout);
   case CURLE_COULDNT_RESOLVE_HOST:
     return "could not resolve host";
   case CURLE_COULDNT_CONNECT: {
@@ -282,7 +273,7 @@ std::string HttpTransfer::describe_failure(const CurlLibrary& curl, CURL* easy,
     return fmt::format("TLS: certificate verify failed ({})", tls_detail(text));
   case CURLE_WRITE_ERROR:
     if (m_headers_too_large) {
-      return fmt::format("response headers larger than {} KiB", k_max_header_bytes / 1024);
+      return headers_too_large_text();
     }
     return text;
   default:

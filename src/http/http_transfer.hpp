@@ -8,15 +8,12 @@
 
 #include "health/probe.hpp"
 #include "http/curl_library.hpp"
+#include "http/failure_text.hpp"
 
 #include <cstdint>
 #include <string_view>
 
 namespace luvsup::http {
-
-// Response header bytes accepted before a transfer is failed: a health
-// endpoint that sends more is broken, and its headers must not fill memory.
-inline constexpr size_t k_max_header_bytes = 64 * 1024;
 
 class HttpTransfer {
 public:
@@ -37,8 +34,6 @@ public:
 
   // Fills the result from `easy`, which finished with `code`.
   void finish(const CurlLibrary& curl, CURL* easy, CURLcode code);
-  // Fails the request before it reached curl.
-  void fail(std::string error);
 
   health::ProbeResult& result() { return m_result; }
 

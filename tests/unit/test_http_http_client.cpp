@@ -13,6 +13,10 @@
 using luvsup::health::PendingProbe;
 using luvsup::health::ProbeResult;
 using luvsup::http::HttpClient;
+using luvsup::http::k_libcurl_soname;
+using luvsup::http::test::CannedServer;
+using luvsup::http::test::CurlEngine;
+using luvsup::http::test::DirectEngine;
 using luvsup::http::test::fetch;
 using luvsup::http::test::k_missing_curl;
 using luvsup::http::test::Outcome;
@@ -34,18 +38,23 @@ TEST_CASE("http: the test binary, linked like luvsup, does not link libcurl") {
   CHECK(dynamic.find("libcurl") == std::string::npos);
 }
 
-TEST_CASE("http: libcurl is loaded by the first request, not by the client") {
+TEST_CASE("http: libcurl is loaded by the first request that needs it, not by the client") {
   TestLoop loop;
   HttpClient client(loop.get());
   CHECK_FALSE(client.loaded());
-  auto result = fetch(loop, client, spec_for(TestServer::get().url("/ok")));
+  auto direct = fetch(loop, client, spec_for(TestServer::get().url("/ok")));
+  CHECK(direct.ok);
+  CHECK_FALSE(client.loaded()); // plain http:// to an address: the direct engine
+  auto spec = spec_for(TestServer::get().tls_url("/ok"));
+  spec.tls_verify = false;
+  auto tls = fetch(loop, client, spec);
   CHECK(client.loaded());
-  CHECK(result.ok);
+  CHECK(tls.ok);
 }
 
-TEST_CASE("http: a 200 response reports ok, the status, the body and the latency") {
+TEST_CASE_TEMPLATE("http: a 200 response reports ok, the status, the body and the latency", Engine, DirectEngine, CurlEngine) {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
   auto result = fetch(loop, client, spec_for(TestServer::get().url("/ok")));
   CHECK(result.ok);
   CHECK(result.status == 200);
@@ -55,27 +64,27 @@ TEST_CASE("http: a 200 response reports ok, the status, the body and the latency
   CHECK(result.latency > 0);
 }
 
-TEST_CASE("http: a 500 response is a response: ok with status 500 and its body") {
+TEST_CASE_TEMPLATE("http: a 500 response is a response: ok with status 500 and its body", Engine, DirectEngine, CurlEngine) {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
   auto result = fetch(loop, client, spec_for(TestServer::get().url("/status/500")));
   CHECK(result.ok);
   CHECK(result.status == 500);
   CHECK(result.output == "status 500");
 }
 
-TEST_CASE("http: a redirect is reported with its 3xx status, not followed") {
+TEST_CASE_TEMPLATE("http: a redirect is reported with its 3xx status, not followed", Engine, DirectEngine, CurlEngine) {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
   auto result = fetch(loop, client, spec_for(TestServer::get().url("/redirect")));
   CHECK(result.ok);
   CHECK(result.status == 302);
   CHECK(result.output == "moved");
 }
 
-TEST_CASE("http: a body larger than max_body is cut at max_body and the response completes") {
+TEST_CASE_TEMPLATE("http: a body larger than max_body is cut at max_body and the response completes", Engine, DirectEngine, CurlEngine) {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
   auto spec = spec_for(TestServer::get().url("/big?bytes=300000"));
   spec.max_body = 1005;
   auto result = fetch(loop, client, spec);
@@ -86,18 +95,18 @@ TEST_CASE("http: a body larger than max_body is cut at max_body and the response
   CHECK(result.output.substr(1000) == "01234");
 }
 
-TEST_CASE("http: response headers beyond the cap fail the request") {
+TEST_CASE_TEMPLATE("http: response headers beyond the cap fail the request", Engine, DirectEngine, CurlEngine) {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
   auto result = fetch(loop, client, spec_for(TestServer::get().url("/big-headers")));
   CHECK_FALSE(result.ok);
   CHECK(result.error == "response headers larger than 64 KiB");
   CHECK(result.output.empty());
 }
 
-TEST_CASE("http: the method, headers and body of the spec reach the server") {
+TEST_CASE_TEMPLATE("http: the method, headers and body of the spec reach the server", Engine, DirectEngine, CurlEngine) {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
   auto spec = spec_for(TestServer::get().url("/echo"));
 
   SUBCASE("POST with a body and headers") {
@@ -140,9 +149,9 @@ TEST_CASE("http: the method, headers and body of the spec reach the server") {
   }
 }
 
-TEST_CASE("http: HEAD reports the status without a body") {
+TEST_CASE_TEMPLATE("http: HEAD reports the status without a body", Engine, DirectEngine, CurlEngine) {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
   auto spec = spec_for(TestServer::get().url("/ok"));
   spec.method = "HEAD";
   auto result = fetch(loop, client, spec);
@@ -151,9 +160,9 @@ TEST_CASE("http: HEAD reports the status without a body") {
   CHECK(result.output.empty());
 }
 
-TEST_CASE("http: a closed port reports connection refused") {
+TEST_CASE_TEMPLATE("http: a closed port reports connection refused", Engine, DirectEngine, CurlEngine) {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
   RefusingPort refusing;
   auto result = fetch(loop, client, spec_for(refusing.url()));
   CHECK_FALSE(result.ok);
@@ -162,9 +171,9 @@ TEST_CASE("http: a closed port reports connection refused") {
   CHECK_FALSE(result.timed_out);
 }
 
-TEST_CASE("http: an endpoint that hangs past the timeout reports the timeout") {
+TEST_CASE_TEMPLATE("http: an endpoint that hangs past the timeout reports the timeout", Engine, DirectEngine, CurlEngine) {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
   auto result = fetch(loop, client, spec_for(TestServer::get().url("/hang"), 0.3));
   CHECK_FALSE(result.ok);
   CHECK(result.timed_out);
@@ -172,9 +181,9 @@ TEST_CASE("http: an endpoint that hangs past the timeout reports the timeout") {
   CHECK(loop.run_until_idle()); // the timed-out connection is closed and unwatched
 }
 
-TEST_CASE("http: a listener that accepts and never answers times out") {
+TEST_CASE_TEMPLATE("http: a listener that accepts and never answers times out", Engine, DirectEngine, CurlEngine) {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
   auto result = fetch(loop, client, spec_for(TestServer::get().silent_url(), 0.2));
   CHECK_FALSE(result.ok);
   CHECK(result.timed_out);
@@ -210,9 +219,9 @@ TEST_CASE("http: a host that does not resolve reports could not resolve host") {
   CHECK(result.error == "could not resolve host");
 }
 
-TEST_CASE("http: an http_proxy in the environment is not used") {
+TEST_CASE_TEMPLATE("http: an http_proxy in the environment is not used", Engine, DirectEngine, CurlEngine) {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
   RefusingPort proxy;
   setenv("http_proxy", proxy.url().c_str(), 1);
   setenv("HTTP_PROXY", proxy.url().c_str(), 1);
@@ -246,21 +255,23 @@ TEST_CASE("http: an invalid spec fails with a reason, from the loop") {
   CHECK_FALSE(client.loaded()); // nothing was sent
 }
 
-TEST_CASE("http: a missing libcurl fails every request with a clear error") {
+TEST_CASE("http: a missing libcurl fails every request that needs it with a clear error") {
   TestLoop loop;
   HttpClient client(loop.get(), k_missing_curl);
-  auto spec = spec_for(TestServer::get().url("/ok"));
+  auto spec = spec_for(TestServer::get().tls_url("/ok"));
   for (int i = 0; i < 2; ++i) {
     auto result = fetch(loop, client, spec);
     CHECK_FALSE(result.ok);
     CHECK(result.error == std::string(k_missing_curl) + " not found: install libcurl4");
   }
   CHECK_FALSE(client.loaded());
+  auto direct = fetch(loop, client, spec_for(TestServer::get().url("/ok")));
+  CHECK(direct.ok); // the direct engine does not need it
 }
 
-TEST_CASE("http: destroying a request in flight cancels it and closes its socket") {
+TEST_CASE_TEMPLATE("http: destroying a request in flight cancels it and closes its socket", Engine, DirectEngine, CurlEngine) {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
   Outcome hung;
   auto hanging = client.request(spec_for(TestServer::get().url("/hang")), hung.record());
   // Once a later request has completed, the hanging one is under way.
@@ -271,32 +282,33 @@ TEST_CASE("http: destroying a request in flight cancels it and closes its socket
   CHECK(fetch(loop, client, spec_for(TestServer::get().url("/ok"))).output == "hello");
 }
 
-TEST_CASE("http: a request destroyed before the loop runs is never started nor reported") {
+TEST_CASE_TEMPLATE("http: a request destroyed before the loop runs is never started nor reported", Engine, DirectEngine, CurlEngine) {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
   Outcome outcome;
   client.request(spec_for(TestServer::get().url("/ok")), outcome.record()).reset();
   CHECK(loop.run_until_idle());
   CHECK(outcome.calls == 0);
 }
 
-TEST_CASE("http: a done that destroys the other pending requests stops their callbacks") {
+TEST_CASE_TEMPLATE("http: a done that destroys the other pending requests stops their callbacks", Engine,
+                   DirectEngine, CurlEngine) {
   TestLoop loop;
   SUBCASE("requests completed in the same pass") {
     // Failures before curl complete together, in one delivery pass.
     HttpClient client(loop.get(), k_missing_curl);
     int calls = 0;
     std::unique_ptr<PendingProbe> second;
-    auto first = client.request(spec_for(TestServer::get().url("/ok")), [&](ProbeResult) {
+    auto first = client.request(spec_for(TestServer::get().tls_url("/ok")), [&](ProbeResult) {
       ++calls;
       second.reset();
     });
-    second = client.request(spec_for(TestServer::get().url("/ok")), [&](ProbeResult) { ++calls; });
+    second = client.request(spec_for(TestServer::get().tls_url("/ok")), [&](ProbeResult) { ++calls; });
     CHECK(loop.run_until_idle());
     CHECK(calls == 1);
   }
   SUBCASE("requests in flight") {
-    HttpClient client(loop.get());
+    HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
     int calls = 0;
     std::vector<std::unique_ptr<PendingProbe>> pending;
     for (int i = 0; i < 20; ++i) {
@@ -310,9 +322,10 @@ TEST_CASE("http: a done that destroys the other pending requests stops their cal
   }
 }
 
-TEST_CASE("http: a done that destroys the client cancels the other requests") {
+TEST_CASE_TEMPLATE("http: a done that destroys the client cancels the other requests", Engine, DirectEngine,
+                   CurlEngine) {
   TestLoop loop;
-  auto client = std::make_unique<HttpClient>(loop.get());
+  auto client = std::make_unique<HttpClient>(loop.get(), k_libcurl_soname, Engine::engines);
   int calls = 0;
   std::vector<std::unique_ptr<PendingProbe>> pending;
   pending.push_back(
@@ -329,14 +342,15 @@ TEST_CASE("http: a done that destroys the client cancels the other requests") {
   pending.clear(); // handles outlive the client
 }
 
-TEST_CASE("http: destroying the client cancels its requests; their handles outlive it") {
+TEST_CASE_TEMPLATE("http: destroying the client cancels its requests; their handles outlive it", Engine,
+                   DirectEngine, CurlEngine) {
   TestLoop loop;
   Outcome hung;
   Outcome quick;
   std::unique_ptr<PendingProbe> hanging;
   std::unique_ptr<PendingProbe> starting;
   {
-    HttpClient client(loop.get());
+    HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
     hanging = client.request(spec_for(TestServer::get().url("/hang")), hung.record());
     CHECK(fetch(loop, client, spec_for(TestServer::get().url("/ok"))).ok);
     starting = client.request(spec_for(TestServer::get().url("/ok")), quick.record());
@@ -348,9 +362,9 @@ TEST_CASE("http: destroying the client cancels its requests; their handles outli
   CHECK(quick.calls == 0);
 }
 
-TEST_CASE("http: a done may start the next request; sequential requests reuse one connection") {
+TEST_CASE("http: a done may start the next request; libcurl's sequential requests reuse one connection") {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, HttpClient::Engines::curl_only);
   auto before = fetch(loop, client, spec_for(TestServer::get().url("/connections")));
   int remaining = 5;
   int ok = 0;
@@ -369,9 +383,9 @@ TEST_CASE("http: a done may start the next request; sequential requests reuse on
   CHECK(after.output == before.output); // no connection was opened after the first
 }
 
-TEST_CASE("http: many concurrent requests all complete") {
+TEST_CASE_TEMPLATE("http: many concurrent requests all complete", Engine, DirectEngine, CurlEngine) {
   TestLoop loop;
-  HttpClient client(loop.get());
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
   constexpr int k_requests = 200;
   int ok = 0;
   int calls = 0;
@@ -386,4 +400,61 @@ TEST_CASE("http: many concurrent requests all complete") {
   REQUIRE(loop.run_until([&] { return calls == k_requests; }));
   CHECK(ok == k_requests);
   CHECK(loop.run_until_idle());
+}
+
+TEST_CASE("http: each direct request opens a connection of its own and asks the server to close it") {
+  TestLoop loop;
+  HttpClient client(loop.get());
+  auto count = [&] { return std::stoi(fetch(loop, client, spec_for(TestServer::get().url("/connections"))).output); };
+  const int before = count();
+  for (int i = 0; i < 3; ++i) {
+    CHECK(fetch(loop, client, spec_for(TestServer::get().url("/ok"))).output == "hello");
+  }
+  CHECK(count() == before + 4); // three requests and the second count, one connection each
+  CHECK(loop.run_until_idle()); // no connection is kept
+}
+
+TEST_CASE_TEMPLATE("http: a server that closes without answering is reported as such", Engine, DirectEngine,
+                   CurlEngine) {
+  TestLoop loop;
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
+  CannedServer server(AF_INET, "");
+  auto result = fetch(loop, client, spec_for(server.url()));
+  CHECK_FALSE(result.ok);
+  CHECK(result.error == "the server closed the connection without answering");
+}
+
+TEST_CASE_TEMPLATE("http: a response without a length ends with the connection", Engine, DirectEngine,
+                   CurlEngine) {
+  TestLoop loop;
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
+  CannedServer server(AF_INET, "HTTP/1.0 200 OK\r\nServer: canned\r\n\r\nall of it");
+  auto result = fetch(loop, client, spec_for(server.url()));
+  CHECK(result.ok);
+  CHECK(result.status == 200);
+  CHECK(result.output == "all of it");
+}
+
+TEST_CASE_TEMPLATE("http: a broken response is an error, not a status", Engine, DirectEngine, CurlEngine) {
+  TestLoop loop;
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
+  CannedServer server(AF_INET, "HTTP/1.1 abc nonsense\r\n\r\n");
+  auto result = fetch(loop, client, spec_for(server.url()));
+  CHECK_FALSE(result.ok);
+  CHECK(result.status == 0);
+  CHECK_FALSE(result.error.empty());
+}
+
+TEST_CASE("http: localhost reaches a server that listens on ::1 only") {
+  TestLoop loop;
+  HttpClient client(loop.get());
+  CannedServer server(AF_INET6, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nv6");
+  if (!server.listening()) {
+    MESSAGE("skipped: no IPv6 loopback on this machine");
+    return;
+  }
+  auto result = fetch(loop, client, spec_for("http://localhost:" + std::to_string(server.port()) + "/"));
+  CHECK(result.ok);
+  CHECK(result.output == "v6");
+  CHECK_FALSE(client.loaded());
 }

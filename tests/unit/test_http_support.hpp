@@ -209,6 +209,15 @@ private:
   int m_silent = 0;
 };
 
+// The engines, as types for TEST_CASE_TEMPLATE: a behaviour both engines
+// must show is tested once with each.
+struct DirectEngine {
+  static constexpr HttpClient::Engines engines = HttpClient::Engines::direct_and_curl;
+};
+struct CurlEngine {
+  static constexpr HttpClient::Engines engines = HttpClient::Engines::curl_only;
+};
+
 // A libcurl soname that does not exist.
 inline constexpr const char* k_missing_curl = "libluvsup-test-no-such-curl.so.4";
 
@@ -249,6 +258,80 @@ public:
 private:
   int m_fd;
   int m_port = 0;
+};
+
+// A server on the loopback of `family` that answers every connection with
+// `response` (nothing when empty) once the request's headers have come, then
+// closes it. It runs on a thread of its own until destroyed.
+class CannedServer {
+public:
+  CannedServer(int family, std::string response)
+      : m_fd(socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)), m_response(std::move(response)) {
+    sockaddr_storage addr{};
+    socklen_t len = 0;
+    if (family == AF_INET6) {
+      auto& in6 = reinterpret_cast<sockaddr_in6&>(addr);
+      in6.sin6_family = AF_INET6;
+      in6.sin6_addr = in6addr_loopback;
+      len = sizeof in6;
+    } else {
+      auto& in = reinterpret_cast<sockaddr_in&>(addr);
+      in.sin_family = AF_INET;
+      in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      len = sizeof in;
+    }
+    if (m_fd < 0 || bind(m_fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(m_fd, 16) != 0 ||
+        getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return; // listening() says so
+    }
+    m_port = ntohs(family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(addr).sin6_port
+                                      : reinterpret_cast<sockaddr_in&>(addr).sin_port);
+    m_thread = std::thread([this] { serve(); });
+  }
+  CannedServer(const CannedServer&) = delete;
+  CannedServer& operator=(const CannedServer&) = delete;
+  ~CannedServer() {
+    if (m_fd >= 0) {
+      ::shutdown(m_fd, SHUT_RDWR); // wakes accept()
+    }
+    if (m_thread.joinable()) {
+      m_thread.join();
+    }
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+  }
+  [[nodiscard]] bool listening() const { return m_port != 0; }
+  [[nodiscard]] int port() const { return m_port; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port) + "/"; }
+
+private:
+  void serve() {
+    while (true) {
+      const int conn = ::accept4(m_fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (conn < 0) {
+        return;
+      }
+      std::string request;
+      char buf[4096];
+      while (request.find("\r\n\r\n") == std::string::npos) {
+        const ssize_t n = ::read(conn, buf, sizeof buf);
+        if (n <= 0) {
+          break;
+        }
+        request.append(buf, static_cast<size_t>(n));
+      }
+      if (!m_response.empty()) {
+        (void)!::write(conn, m_response.data(), m_response.size());
+      }
+      ::close(conn);
+    }
+  }
+
+  int m_fd;
+  std::string m_response;
+  int m_port = 0;
+  std::thread m_thread;
 };
 
 } // namespace luvsup::http::test
