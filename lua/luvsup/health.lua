@@ -410,13 +410,14 @@ end
 
 -- Evaluates a probe tree on the raw leaf results. Returns ok, error and the
 -- result table handed to verdicts (ok, status, latency, error, output,
--- timed_out; `results` for all/any).
-local function evaluate(node, results)
+-- timed_out; `results` for all/any). `kept`: a verdict above may keep the
+-- results, so a leaf hands on a copy.
+local function evaluate(node, results, kept)
   local r
   if node.kind == "all" or node.kind == "any" then
     local children, oks, errs, latency = {}, 0, {}, 0
     for i, child in ipairs(node.children) do
-      local ok, err, cr = evaluate(child, results)
+      local ok, err, cr = evaluate(child, results, kept or node.verdict ~= nil)
       children[i] = cr
       latency = math.max(latency, cr.latency or 0)
       if ok then oks = oks + 1 else errs[#errs + 1] = err end
@@ -432,12 +433,13 @@ local function evaluate(node, results)
     return r.ok, r.error, r
   else
     local raw = results[node.leaf] or { ok = false, error = "no result", status = 0, latency = 0 }
-    if node.verdict then
-      -- A copy: the user's verdict may keep or change its table.
+    if node.verdict or kept then
+      -- A copy: the result tables are refilled every round (lua_health_policy.cpp),
+      -- and a verdict (this leaf's, or an all/any's above it) may keep or change its table.
       r = {}
       for k, v in pairs(raw) do r[k] = v end
     else
-      r = raw -- made afresh for every round: nothing else holds it
+      r = raw -- only this round's judge reads it
     end
   end
   local ok, err
@@ -462,11 +464,15 @@ end
 ---@param primary table
 ---@param fallback table|nil
 ---@param now number monotonic seconds
+---@param out? table the table to answer in, refilled from round to round (default: a new one)
 ---@return table
-function M.judge(def, c, primary, fallback, now)
-  local out = { state = c.state, failures = c.failures, successes = c.successes, fired_at = c.fired_at,
-    primary_passed = c.primary_passed, excused_since = c.excused_since, in_start_period = c.in_start_period,
-    fire = false }
+function M.judge(def, c, primary, fallback, now, out)
+  -- Every field of the answer is set here, so that a table of the previous
+  -- round keeps nothing of it.
+  out = out or {}
+  out.state, out.failures, out.successes, out.fired_at = c.state, c.failures, c.successes, c.fired_at
+  out.primary_passed, out.excused_since, out.in_start_period = c.primary_passed, c.excused_since, c.in_start_period
+  out.fire, out.passed, out.error, out.warning, out.next = false, nil, nil, nil, nil
   local pok, perr, pres = evaluate(def.probe, primary)
   out.summary, out.latency, out.status, out.output = pres.summary, pres.latency or 0, pres.status or 0, pres.output or ""
   local passed, err = pok, perr

@@ -15,6 +15,8 @@ namespace luvsup::http {
 namespace {
 
 constexpr size_t k_read_buffer_size = 64 * 1024;
+// Reads of one readiness report: 1 MiB, then the socket waits its turn again.
+constexpr int k_reads_per_event = 16;
 
 // One buffer for every exchange, made on the first read: a chunk is parsed
 // as soon as it is read, and only the loop's thread reads.
@@ -41,7 +43,7 @@ DirectExchange::DirectExchange(DirectEngine& engine, DirectTarget target,
     : m_engine(engine), m_target(std::move(target)), m_request(request_text(spec, m_target)),
       m_timeout(spec.timeout), m_started_ns(uv_hrtime()),
       m_parser({.max_body = spec.max_body, .keep_headers = spec.keep_headers, .head = is_head(spec.method)}),
-      m_done(std::move(done)), m_timer(engine.loop()), m_soon(engine.loop()) {
+      m_done(std::move(done)), m_timer(engine.loop()) {
   if (m_timeout > 0) {
     m_timer.start(m_timeout, [this] { fail(timed_out_text(m_timeout), true); });
   }
@@ -51,28 +53,39 @@ DirectExchange::DirectExchange(DirectEngine& engine, DirectTarget target,
 DirectExchange::~DirectExchange() { close_socket(); }
 
 void DirectExchange::connect_next() {
-  int error = EAFNOSUPPORT;
   while (m_next_address < m_target.addresses.size()) {
     const sockaddr_storage& addr = m_target.addresses[m_next_address++];
     close_socket();
     m_socket.reset(::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!m_socket) {
-      error = errno;
+      note_connect_error(errno);
       continue;
     }
     const socklen_t length = addr.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     if (::connect(m_socket.get(), reinterpret_cast<const sockaddr*>(&addr), length) == 0 ||
         errno == EINPROGRESS) {
-      error = -m_engine.watch(m_socket.get(), UV_WRITABLE, *this);
-      if (error == 0) {
+      const int rc = m_engine.watch(m_socket.get(), UV_WRITABLE, *this);
+      if (rc == 0) {
         return; // connected() runs when the socket is writable
       }
+      note_connect_error(-rc);
       continue;
     }
-    error = errno; // localhost: the server may listen on ::1 only
+    note_connect_error(errno); // localhost: the server may listen on ::1 only
   }
   close_socket();
-  fail_soon(error);
+  // Reported from the loop, never inside the constructor. The exchange ends
+  // with it, so the timeout's timer serves.
+  m_stage = Stage::done;
+  m_timer.start(0, [this] { fail(connect_error_text(m_connect_error)); });
+}
+
+void DirectExchange::note_connect_error(int error) {
+  // The first address's error is the one to report (127.0.0.1's for
+  // localhost: ::1 may not even exist), unless a later one was refused.
+  if (m_connect_error == 0 || error == ECONNREFUSED) {
+    m_connect_error = error;
+  }
 }
 
 void DirectExchange::on_ready(int) {
@@ -97,14 +110,12 @@ void DirectExchange::connected() {
   if (::getsockopt(m_socket.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0) {
     error = errno;
   }
-  if (error == EINPROGRESS || error == EALREADY) {
-    return; // reported before the handshake ended: it is watched still
-  }
   if (error != 0) {
+    note_connect_error(error);
     if (m_next_address < m_target.addresses.size()) {
       connect_next();
     } else {
-      fail(connect_error_text(error));
+      fail(connect_error_text(m_connect_error));
     }
     return;
   }
@@ -137,28 +148,36 @@ void DirectExchange::send() {
 
 void DirectExchange::receive() {
   char* buffer = shared_read_buffer();
-  const ssize_t n = ::read(m_socket.get(), buffer, k_read_buffer_size);
-  if (n < 0) {
-    const int error = errno;
-    if (error == EAGAIN || error == EWOULDBLOCK || error == EINTR) {
+  // Until the socket is drained, within bounds: while the set is busy the
+  // next pass comes only after a pause, which a large body would pay per read.
+  for (int reads = 0; reads < k_reads_per_event; ++reads) {
+    const ssize_t n = ::read(m_socket.get(), buffer, k_read_buffer_size);
+    if (n < 0) {
+      const int error = errno;
+      if (error == EINTR) {
+        continue;
+      }
+      if (error == EAGAIN || error == EWOULDBLOCK) {
+        return;
+      }
+      // A reset reads as libcurl reports it: the same event as a close
+      // without an answer, seen a moment later.
+      fail(error == ECONNRESET || error == EPIPE
+               ? std::string(k_closed_without_answer)
+               : "the connection broke before the response was complete: " + std::string(std::strerror(error)));
       return;
     }
-    if (!m_parser.started() && (error == ECONNRESET || error == EPIPE)) {
-      fail(k_closed_without_answer);
+    if (n == 0) {
+      m_parser.finish();
+    } else if (m_parser.feed(std::string_view(buffer, static_cast<size_t>(n)))) {
+      continue; // more to come
+    }
+    if (m_parser.complete()) {
+      succeed();
     } else {
-      fail("the connection broke before the response was complete: " + std::string(std::strerror(error)));
+      fail(m_parser.error());
     }
     return;
-  }
-  if (n == 0) {
-    m_parser.finish();
-  } else if (m_parser.feed(std::string_view(buffer, static_cast<size_t>(n)))) {
-    return; // more to come
-  }
-  if (m_parser.complete()) {
-    succeed();
-  } else {
-    fail(m_parser.error());
   }
 }
 
@@ -178,11 +197,6 @@ void DirectExchange::fail(std::string error, bool timed_out) {
   finish(std::move(result));
 }
 
-void DirectExchange::fail_soon(int error) {
-  m_stage = Stage::done;
-  m_soon.start(0, [this, error] { fail(connect_error_text(error)); });
-}
-
 void DirectExchange::close_socket() {
   if (!m_socket) {
     return;
@@ -196,7 +210,6 @@ void DirectExchange::close_socket() {
 void DirectExchange::finish(health::ProbeResult result) {
   m_stage = Stage::done;
   m_timer.stop();
-  m_soon.stop();
   close_socket();
   result.latency = static_cast<double>(uv_hrtime() - m_started_ns) / 1e9;
   auto done = std::move(m_done); // may destroy this exchange

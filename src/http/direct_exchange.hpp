@@ -45,7 +45,7 @@ private:
   void receive();
   void succeed();
   void fail(std::string error, bool timed_out = false);
-  void fail_soon(int error);
+  void note_connect_error(int error);
   void close_socket();
   void finish(health::ProbeResult result);
 
@@ -60,8 +60,8 @@ private:
   health::ProbeDone m_done;
   Stage m_stage = Stage::connecting;
   os::UniqueFd m_socket;
-  uv::Timer m_timer; // the timeout
-  uv::Timer m_soon;  // reports an error of a call that failed at once, from the loop
+  int m_connect_error = 0; // see note_connect_error
+  uv::Timer m_timer;       // the timeout, or the report of a connect that failed at once
 };
 
 } // namespace luvsup::http

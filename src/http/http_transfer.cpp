@@ -85,6 +85,12 @@ std::string HttpTransfer::invalid_reason(const health::HttpRequestSpec& spec) {
   if (!starts_with_nocase(spec.url, "http://") && !starts_with_nocase(spec.url, "https://")) {
     return fmt::format("unsupported URL {:?}: use http:// or https://", spec.url);
   }
+  // What libcurl would refuse as a malformed URL, checked here for both
+  // engines: the direct one writes the URL's path into the request line.
+  if (std::any_of(spec.url.begin(), spec.url.end(),
+                  [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; })) {
+    return fmt::format("invalid URL {:?}: no spaces or control characters (write a space as %20)", spec.url);
+  }
   if (!is_token(spec.method)) {
     return fmt::format("invalid HTTP method {:?}", spec.method);
   }

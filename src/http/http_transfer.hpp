@@ -23,8 +23,9 @@ public:
   HttpTransfer& operator=(const HttpTransfer&) = delete;
   ~HttpTransfer();
 
-  // Why `spec` cannot be sent (an unsupported URL scheme, a method that is not
-  // a token, a header with a line break), or "" when it can.
+  // Why `spec` cannot be sent by either engine (an unsupported URL scheme, a
+  // URL with a space or a control character, a method that is not a token, a
+  // header with a line break), or "" when it can.
   static std::string invalid_reason(const health::HttpRequestSpec& spec);
 
   // Sets `easy`'s options for `spec`: method, headers, body, timeout, TLS

@@ -18,6 +18,8 @@ ResponseParser& self_of(http_parser* parser) { return *static_cast<ResponseParse
 ResponseParser::ResponseParser(Options options) : m_options(options) {
   http_parser_init(&m_parser, HTTP_RESPONSE);
   m_parser.data = this;
+  // As curl: a chunked body whose response also names a length is read by its chunks.
+  m_parser.allow_chunked_length = 1;
   http_parser_settings_init(&m_settings);
   m_settings.on_message_begin = &ResponseParser::on_message_begin;
   m_settings.on_status = &ResponseParser::on_status;

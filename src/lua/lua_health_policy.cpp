@@ -15,13 +15,31 @@ namespace luvsup::lua {
 
 namespace {
 
-// stack: ... -> ..., results (a list by leaf number). May raise.
-void push_results(lua_State* L, const std::vector<health::ProbeResult>& results) {
-  lua_createtable(L, static_cast<int>(results.size()), 0);
+// stack: ... -> ..., results (a list by leaf number). The list and its
+// result tables are those of the previous round, refilled: a table whose
+// keys are all there already is set without growing, rehashing or
+// allocating. The judge copies a result before a verdict, which could keep
+// it, sees it. May raise.
+void push_results(lua_State* L, LuaState& state, LuaRef& list,
+                  const std::vector<health::ProbeResult>& results) {
+  if (!list.valid()) {
+    lua_createtable(L, static_cast<int>(results.size()), 0);
+    lua_pushvalue(L, -1);
+    list = LuaRef(state, luaL_ref(L, LUA_REGISTRYINDEX));
+  } else {
+    list.push(L);
+  }
   lua_Integer i = 0;
   for (const auto& r : results) {
-    push_probe_result(L, r);
-    lua_rawseti(L, -2, ++i);
+    if (lua_rawgeti(L, -1, ++i) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      push_probe_result(L, r);
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, -3, i);
+    } else {
+      fill_probe_result(L, r);
+    }
+    lua_pop(L, 1);
   }
 }
 
@@ -115,14 +133,16 @@ core::HealthJudgement LuaHealthPolicy::judge(const core::HealthCounters& counter
         c->self.m_judge.push(L); // stack: judge
         c->self.m_def.push(L);   // stack: judge, def
         c->self.push_counters(L, c->counters);
-        push_results(L, c->primary);
+        LuaHealthPolicy& self = c->self;
+        push_results(L, *self.m_state, self.m_primary, c->primary);
         if (c->fallback != nullptr) {
-          push_results(L, *c->fallback);
+          push_results(L, *self.m_state, self.m_fallback, *c->fallback);
         } else {
           lua_pushnil(L);
         }
         lua_pushnumber(L, c->now); // stack: judge, def, counters, primary, fallback, now
-        lua_call(L, 5, 1);         // stack: out
+        self.push_out(L);          // stack: judge, def, counters, primary, fallback, now, out
+        lua_call(L, 6, 1);         // stack: out
         if (!lua_istable(L, -1)) {
           luaL_error(L, "health.judge returned a %s", luaL_typename(L, -1));
         }
@@ -145,6 +165,16 @@ core::HealthJudgement LuaHealthPolicy::judge(const core::HealthCounters& counter
   j.result.ok = j.passed;
   j.result.error = j.error;
   return j;
+}
+
+void LuaHealthPolicy::push_out(lua_State* L) {
+  if (!m_out.valid()) {
+    lua_createtable(L, 0, 16);
+    lua_pushvalue(L, -1);
+    m_out = LuaRef(*m_state, luaL_ref(L, LUA_REGISTRYINDEX));
+  } else {
+    m_out.push(L);
+  }
 }
 
 void LuaHealthPolicy::push_counters(lua_State* L, const core::HealthCounters& counters) {

@@ -1,7 +1,7 @@
 // core::HealthPolicy backed by Lua.
 //
 // LuaHealthPolicy::judge calls `health.judge(def, counters, primary,
-// fallback, now)` (lua/luvsup/health.lua) through the protected, budgeted
+// fallback, now, out)` (lua/luvsup/health.lua) through the protected, budgeted
 // path of LuaState. A judge that fails (a raising verdict is caught in Lua;
 // this is the judge itself failing, or running out of budget) is logged with
 // its traceback and the round counts as failed without counting towards
@@ -33,11 +33,17 @@ private:
   // reference to them, so one table per policy is refilled for every round.
   // May raise.
   void push_counters(lua_State* L, const core::HealthCounters& counters);
+  // stack: ... -> ..., out: the table the judge fills with its answer, kept
+  // from round to round like the counters (C++ reads it at once). May raise.
+  void push_out(lua_State* L);
 
   std::shared_ptr<LuaState> m_state; // declared first: outlives the references
   LuaRef m_judge;
   LuaRef m_def;
-  LuaRef m_counters; // made by the first round
+  LuaRef m_counters; // made by the first round, as are the three below
+  LuaRef m_primary;  // the primary probe's results (push_results)
+  LuaRef m_fallback; // the fallback's
+  LuaRef m_out;
   std::string m_name;
   double m_interval;
   Budget m_budget;

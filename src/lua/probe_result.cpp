@@ -3,7 +3,13 @@
 namespace luvsup::lua {
 
 void push_probe_result(lua_State* L, const health::ProbeResult& r) {
-  lua_createtable(L, 0, 6);
+  // Room for the judge's own fields too (summary, verdict_ok, verdict_error):
+  // a table that grows is rehashed.
+  lua_createtable(L, 0, 9);
+  fill_probe_result(L, r);
+}
+
+void fill_probe_result(lua_State* L, const health::ProbeResult& r) {
   lua_pushboolean(L, r.ok);
   lua_setfield(L, -2, "ok");
   lua_pushinteger(L, r.status);

@@ -162,6 +162,28 @@ TEST_CASE_FIXTURE(HealthFixture, "a verdict function decides on the raw result")
   CHECK(svc("a").health()->reason == "slow: 1.0");
 }
 
+TEST_CASE_FIXTURE(HealthFixture, "a verdict that keeps its results finds them as they were, round after round") {
+  // The judge refills its result tables every round; what a verdict may keep
+  // (an all/any's results, a leaf's own result) must be a copy.
+  load("local first_leaf, first_own\n"
+       "service 'a' { cmd = 'x', health = health.all { health.tcp(1), retries = 5, interval = 1,\n"
+       "  verdict = function(r)\n"
+       "    if first_leaf and first_leaf.ok ~= true then return false, 'kept result changed' end\n"
+       "    first_leaf = first_leaf or r.results[1]; return true end } }\n"
+       "service 'b' { cmd = 'x', health = health.tcp { port = 2, retries = 5, interval = 1,\n"
+       "  verdict = function(r)\n"
+       "    if first_own and first_own.ok ~= true then return false, 'kept result changed' end\n"
+       "    first_own = first_own or r; return true end } }\n");
+  for (const char* name : {"a", "b"}) {
+    CAPTURE(name);
+    round(name, passed());
+    round(name, failed("second round"));
+    round(name, failed("third round"));
+    CHECK(svc(name).health_state() == HealthState::healthy);
+    CHECK(svc(name).health()->reason.empty());
+  }
+}
+
 TEST_CASE_FIXTURE(HealthFixture, "a raising verdict fails the probe and luvsup carries on") {
   load("service 'a' { cmd = 'x', health = health.tcp { port = 1, retries = 2, interval = 1,\n"
        "  verdict = function(r) error('broken verdict') end } }\n");

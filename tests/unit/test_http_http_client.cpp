@@ -241,6 +241,11 @@ TEST_CASE("http: an invalid spec fails with a reason, from the loop") {
     spec.url = "file:///etc/passwd";
     expected = "unsupported URL \"file:///etc/passwd\": use http:// or https://";
   }
+  SUBCASE("a URL with a line break or a space, which would end up in the request line") {
+    spec.url = TestServer::get().url("/ok?x=1\r\nX-Injected: 1");
+    expected = "invalid URL \"" + TestServer::get().url("/ok?x=1\\r\\nX-Injected: 1") +
+               "\": no spaces or control characters (write a space as %20)";
+  }
   SUBCASE("a method that is not a token") {
     spec.method = "GET /x";
     expected = "invalid HTTP method \"GET /x\"";
@@ -443,6 +448,25 @@ TEST_CASE_TEMPLATE("http: a broken response is an error, not a status", Engine, 
   CHECK_FALSE(result.ok);
   CHECK(result.status == 0);
   CHECK_FALSE(result.error.empty());
+}
+
+TEST_CASE("http: localhost refused on both addresses reports connection refused") {
+  TestLoop loop;
+  HttpClient client(loop.get());
+  RefusingPort refusing;
+  auto result = fetch(loop, client, spec_for("http://localhost:" + std::to_string(refusing.port()) + "/"));
+  CHECK_FALSE(result.ok);
+  CHECK(result.error == "connection refused");
+}
+
+TEST_CASE_TEMPLATE("http: a reset in the middle of a response reads as a close without an answer", Engine,
+                   DirectEngine, CurlEngine) {
+  TestLoop loop;
+  HttpClient client(loop.get(), k_libcurl_soname, Engine::engines);
+  CannedServer server(AF_INET, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial", CannedServer::Close::reset);
+  auto result = fetch(loop, client, spec_for(server.url()));
+  CHECK_FALSE(result.ok);
+  CHECK(result.error == "the server closed the connection without answering");
 }
 
 TEST_CASE("http: localhost reaches a server that listens on ::1 only") {

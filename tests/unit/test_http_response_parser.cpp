@@ -54,6 +54,14 @@ TEST_CASE("response parser: a chunked body is reassembled, fed in one piece or b
   }
 }
 
+TEST_CASE("response parser: a chunked body that also names a length is read by its chunks, as curl does") {
+  ResponseParser parser({});
+  CHECK_FALSE(parser.feed("HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "2\r\nok\r\n0\r\n\r\n"));
+  CHECK(parser.complete());
+  CHECK(parser.body() == "ok");
+}
+
 TEST_CASE("response parser: a body without a length ends when the server closes") {
   ResponseParser parser({});
   CHECK(parser.feed("HTTP/1.0 200 OK\r\n\r\nuntil the end"));

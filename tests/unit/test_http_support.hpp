@@ -254,6 +254,7 @@ public:
   }
   ~RefusingPort() { ::close(m_fd); }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port) + "/"; }
+  [[nodiscard]] int port() const { return m_port; }
 
 private:
   int m_fd;
@@ -265,8 +266,9 @@ private:
 // closes it. It runs on a thread of its own until destroyed.
 class CannedServer {
 public:
-  CannedServer(int family, std::string response)
-      : m_fd(socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)), m_response(std::move(response)) {
+  enum class Close { fin, reset };
+  CannedServer(int family, std::string response, Close close = Close::fin)
+      : m_fd(socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)), m_response(std::move(response)), m_close(close) {
     sockaddr_storage addr{};
     socklen_t len = 0;
     if (family == AF_INET6) {
@@ -324,12 +326,17 @@ private:
       if (!m_response.empty()) {
         (void)!::write(conn, m_response.data(), m_response.size());
       }
+      if (m_close == Close::reset) {
+        const linger abortive{1, 0};
+        ::setsockopt(conn, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+      }
       ::close(conn);
     }
   }
 
   int m_fd;
   std::string m_response;
+  Close m_close;
   int m_port = 0;
   std::thread m_thread;
 };
