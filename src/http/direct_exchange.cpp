@@ -1,11 +1,10 @@
 #include "http/direct_exchange.hpp"
 
+#include "http/ascii_case.hpp"
 #include "http/failure_text.hpp"
 
 #include <sys/socket.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -25,12 +24,6 @@ char* shared_read_buffer() {
   return buffer.get();
 }
 
-bool is_head(const std::string& method) {
-  return method.size() == 4 && std::equal(method.begin(), method.end(), "HEAD", [](char a, char b) {
-           return std::toupper(static_cast<unsigned char>(a)) == b;
-         });
-}
-
 std::string connect_error_text(int error) {
   return error == ECONNREFUSED ? std::string("connection refused")
                                : "could not connect: " + std::string(std::strerror(error));
@@ -42,7 +35,7 @@ DirectExchange::DirectExchange(DirectEngine& engine, DirectTarget target,
                                const health::HttpRequestSpec& spec, health::ProbeDone done)
     : m_engine(engine), m_target(std::move(target)), m_request(request_text(spec, m_target)),
       m_timeout(spec.timeout), m_started_ns(uv_hrtime()),
-      m_parser({.max_body = spec.max_body, .keep_headers = spec.keep_headers, .head = is_head(spec.method)}),
+      m_parser({.max_body = spec.max_body, .keep_headers = spec.keep_headers, .head = equal_nocase(spec.method, "HEAD")}),
       m_done(std::move(done)), m_timer(engine.loop()) {
   if (m_timeout > 0) {
     m_timer.start(m_timeout, [this] { fail(timed_out_text(m_timeout), true); });

@@ -1,5 +1,7 @@
 #include "http/direct_request.hpp"
 
+#include "http/ascii_case.hpp"
+
 #include <uv.h>
 
 #include <algorithm>
@@ -12,12 +14,6 @@ namespace luvsup::http {
 
 namespace {
 
-bool equal_nocase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::optional<sockaddr_storage> address_of(const std::string& host, int port) {
   sockaddr_storage addr{};
   if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) == 0 ||
@@ -27,18 +23,11 @@ std::optional<sockaddr_storage> address_of(const std::string& host, int port) {
   return std::nullopt;
 }
 
-std::string upper(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
-
 } // namespace
 
 std::optional<DirectTarget> direct_target(const std::string& url) {
   constexpr std::string_view scheme = "http://";
-  if (url.size() < scheme.size() || !equal_nocase(std::string_view(url).substr(0, scheme.size()), scheme)) {
+  if (!starts_with_nocase(url, scheme)) {
     return std::nullopt;
   }
   const std::string_view rest = std::string_view(url).substr(scheme.size());

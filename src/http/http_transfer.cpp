@@ -1,5 +1,7 @@
 #include "http/http_transfer.hpp"
 
+#include "http/ascii_case.hpp"
+
 #include <fmt/format.h>
 #include <uv.h>
 
@@ -13,13 +15,6 @@ namespace luvsup::http {
 
 namespace {
 
-bool starts_with_nocase(const std::string& text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         });
-}
-
 // RFC 9110 token characters: what a method or a header name may contain.
 bool is_token(const std::string& text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
@@ -30,13 +25,6 @@ bool is_token(const std::string& text) {
 
 bool has_line_break(const std::string& text) {
   return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos;
-}
-
-std::string upper(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](char c) {
-    return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  });
-  return text;
 }
 
 bool is_tls_error(CURLcode code) {

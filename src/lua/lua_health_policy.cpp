@@ -15,6 +15,18 @@ namespace luvsup::lua {
 
 namespace {
 
+// stack: ... -> ..., table: the table `kept` refers to, made (with room for
+// `narr` and `nrec` fields) and referred to on the first call. May raise.
+void push_kept_table(lua_State* L, LuaState& state, LuaRef& kept, int narr, int nrec) {
+  if (!kept.valid()) {
+    lua_createtable(L, narr, nrec);
+    lua_pushvalue(L, -1);
+    kept = LuaRef(state, luaL_ref(L, LUA_REGISTRYINDEX));
+  } else {
+    kept.push(L);
+  }
+}
+
 // stack: ... -> ..., results (a list by leaf number). The list and its
 // result tables are those of the previous round, refilled: a table whose
 // keys are all there already is set without growing, rehashing or
@@ -22,13 +34,7 @@ namespace {
 // it, sees it. May raise.
 void push_results(lua_State* L, LuaState& state, LuaRef& list,
                   const std::vector<health::ProbeResult>& results) {
-  if (!list.valid()) {
-    lua_createtable(L, static_cast<int>(results.size()), 0);
-    lua_pushvalue(L, -1);
-    list = LuaRef(state, luaL_ref(L, LUA_REGISTRYINDEX));
-  } else {
-    list.push(L);
-  }
+  push_kept_table(L, state, list, static_cast<int>(results.size()), 0);
   lua_Integer i = 0;
   for (const auto& r : results) {
     if (lua_rawgeti(L, -1, ++i) != LUA_TTABLE) {
@@ -141,7 +147,7 @@ core::HealthJudgement LuaHealthPolicy::judge(const core::HealthCounters& counter
           lua_pushnil(L);
         }
         lua_pushnumber(L, c->now); // stack: judge, def, counters, primary, fallback, now
-        self.push_out(L);          // stack: judge, def, counters, primary, fallback, now, out
+        push_kept_table(L, *self.m_state, self.m_out, 0, 16); // stack: ..., now, out
         lua_call(L, 6, 1);         // stack: out
         if (!lua_istable(L, -1)) {
           luaL_error(L, "health.judge returned a %s", luaL_typename(L, -1));
@@ -167,24 +173,8 @@ core::HealthJudgement LuaHealthPolicy::judge(const core::HealthCounters& counter
   return j;
 }
 
-void LuaHealthPolicy::push_out(lua_State* L) {
-  if (!m_out.valid()) {
-    lua_createtable(L, 0, 16);
-    lua_pushvalue(L, -1);
-    m_out = LuaRef(*m_state, luaL_ref(L, LUA_REGISTRYINDEX));
-  } else {
-    m_out.push(L);
-  }
-}
-
 void LuaHealthPolicy::push_counters(lua_State* L, const core::HealthCounters& counters) {
-  if (!m_counters.valid()) {
-    lua_createtable(L, 0, 8);
-    lua_pushvalue(L, -1);                                  // stack: counters, counters
-    m_counters = LuaRef(*m_state, luaL_ref(L, LUA_REGISTRYINDEX)); // stack: counters
-  } else {
-    m_counters.push(L); // stack: counters
-  }
+  push_kept_table(L, *m_state, m_counters, 0, 8); // stack: counters
   set_counters(L, counters);
 }
 

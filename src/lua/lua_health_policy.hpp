@@ -33,9 +33,6 @@ private:
   // reference to them, so one table per policy is refilled for every round.
   // May raise.
   void push_counters(lua_State* L, const core::HealthCounters& counters);
-  // stack: ... -> ..., out: the table the judge fills with its answer, kept
-  // from round to round like the counters (C++ reads it at once). May raise.
-  void push_out(lua_State* L);
 
   std::shared_ptr<LuaState> m_state; // declared first: outlives the references
   LuaRef m_judge;
@@ -43,7 +40,7 @@ private:
   LuaRef m_counters; // made by the first round, as are the three below
   LuaRef m_primary;  // the primary probe's results (push_results)
   LuaRef m_fallback; // the fallback's
-  LuaRef m_out;
+  LuaRef m_out;      // the judge's answer: C++ reads it at once, so it is refilled too
   std::string m_name;
   double m_interval;
   Budget m_budget;
